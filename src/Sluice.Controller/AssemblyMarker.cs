@@ -1,0 +1,5 @@
+namespace Sluice.Controller;
+
+internal static class AssemblyMarker
+{
+}

@@ -1,0 +1,5 @@
+namespace Sluice.Dataflow;
+
+internal static class AssemblyMarker
+{
+}

@@ -1,0 +1,5 @@
+namespace Sluice.Emulator;
+
+internal static class AssemblyMarker
+{
+}

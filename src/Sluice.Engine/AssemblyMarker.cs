@@ -1,0 +1,5 @@
+namespace Sluice.Engine;
+
+internal static class AssemblyMarker
+{
+}

@@ -1,0 +1,5 @@
+namespace Sluice.Manifests;
+
+internal static class AssemblyMarker
+{
+}

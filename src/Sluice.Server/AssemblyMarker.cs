@@ -1,0 +1,5 @@
+namespace Sluice.Server;
+
+internal static class AssemblyMarker
+{
+}

@@ -1,0 +1,5 @@
+namespace Sluice.Cli.Tests;
+
+public class PlaceholderTests
+{
+}

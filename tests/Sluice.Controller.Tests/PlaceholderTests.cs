@@ -1,0 +1,5 @@
+namespace Sluice.Controller.Tests;
+
+public class PlaceholderTests
+{
+}

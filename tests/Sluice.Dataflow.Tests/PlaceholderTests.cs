@@ -1,0 +1,5 @@
+namespace Sluice.Dataflow.Tests;
+
+public class PlaceholderTests
+{
+}

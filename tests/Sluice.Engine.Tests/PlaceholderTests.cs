@@ -1,0 +1,5 @@
+namespace Sluice.Engine.Tests;
+
+public class PlaceholderTests
+{
+}

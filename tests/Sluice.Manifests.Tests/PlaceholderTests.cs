@@ -1,0 +1,5 @@
+namespace Sluice.Manifests.Tests;
+
+public class PlaceholderTests
+{
+}

@@ -1,0 +1,5 @@
+namespace Sluice.Server.Tests;
+
+public class PlaceholderTests
+{
+}
