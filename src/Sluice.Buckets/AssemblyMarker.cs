@@ -1,0 +1,5 @@
+namespace Sluice.Buckets;
+
+internal static class AssemblyMarker
+{
+}

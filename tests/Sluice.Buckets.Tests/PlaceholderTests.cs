@@ -1,0 +1,5 @@
+namespace Sluice.Buckets.Tests;
+
+public class PlaceholderTests
+{
+}
