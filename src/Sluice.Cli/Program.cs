@@ -7,5 +7,7 @@ GlobalOptions.AddTo(root);
 
 // One line per command; each command lives in Commands/<Name>Command.cs and exposes Create().
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(RenderCommand.Create());
 
 return await root.Parse(args).InvokeAsync();
