@@ -11,6 +11,8 @@ root.Subcommands.Add(VersionCommand.Create());
 root.Subcommands.Add(EmulatorCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(RenderCommand.Create());
 
 var parseResult = root.Parse(args);
 if (parseResult.Action is ParseErrorAction parseError)
