@@ -2,12 +2,14 @@ using System.Globalization;
 using Sluice.Engine;
 using Sluice.Engine.CrashWorker;
 
-// Usage: CrashWorker --store URI --effects URI --generation N --runs N --replica ID [--lease-ms N] [--poll-ms N]
+// Usage: CrashWorker --store URI --effects URI --generation N --runs N --replica ID [--lease-ms N] [--poll-ms N] [--slow-ms N] [--max-runs N]
 // Prints "started" once the engine loop runs, "done" when every run of the generation has finished (exit 0).
 var arguments = ParseArguments(args);
 var replica = arguments["replica"];
 var generation = int.Parse(arguments["generation"], CultureInfo.InvariantCulture);
 var runs = int.Parse(arguments["runs"], CultureInfo.InvariantCulture);
+// Makes the "effect" steps take a while, so that a kill lands mid-step (failover test).
+var slow = TimeSpan.FromMilliseconds(int.Parse(arguments.GetValueOrDefault("slow-ms", "0"), CultureInfo.InvariantCulture));
 await using var store = StateStoreFactory.Open(arguments["store"]);
 await using var effects = StateStoreFactory.Open(arguments["effects"]);
 await effects.WriteAsync((c, t) => c.ExecuteAsync(t, CrashWorkload.EffectsDdl, CancellationToken.None), CancellationToken.None);
@@ -16,6 +18,11 @@ var handlers = new IStepHandler[]
 {
     new WorkloadHandler("effect", effects, replica, async (ctx, perform, ct) =>
     {
+        if (slow > TimeSpan.Zero)
+        {
+            await Task.Delay(slow, ct);
+        }
+
         await perform("e", ct);
         return StepOutcome.Succeeded();
     }),
@@ -54,6 +61,7 @@ var options = new EngineOptions
     ReplicaId = replica,
     PollInterval = TimeSpan.FromMilliseconds(int.Parse(arguments.GetValueOrDefault("poll-ms", "50"), CultureInfo.InvariantCulture)),
     LeaseDuration = TimeSpan.FromMilliseconds(int.Parse(arguments.GetValueOrDefault("lease-ms", "30000"), CultureInfo.InvariantCulture)),
+    MaxConcurrentRuns = int.Parse(arguments.GetValueOrDefault("max-runs", "32"), CultureInfo.InvariantCulture),
 };
 await using var engine = new WorkflowEngine(store, handlers, options: options);
 await engine.EnsureStoreReadyAsync(CancellationToken.None);
