@@ -8,6 +8,7 @@ GlobalOptions.AddTo(root);
 
 // One line per command; each command lives in Commands/<Name>Command.cs and exposes Create().
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(EmulatorCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(GetCommand.Create());
