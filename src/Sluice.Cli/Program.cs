@@ -7,5 +7,6 @@ GlobalOptions.AddTo(root);
 
 // One line per command; each command lives in Commands/<Name>Command.cs and exposes Create().
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(EmulatorCommand.Create());
 
 return await root.Parse(args).InvokeAsync();
