@@ -1,5 +1,0 @@
-namespace Sluice.Manifests;
-
-internal static class AssemblyMarker
-{
-}

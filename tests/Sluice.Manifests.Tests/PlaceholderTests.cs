@@ -1,5 +1,0 @@
-namespace Sluice.Manifests.Tests;
-
-public class PlaceholderTests
-{
-}
