@@ -45,12 +45,16 @@ internal static partial class YamlNodeReader
                     continue;
                 }
 
-                documents.Add(new ParsedDocument(documents.Count, mark, root));
+                documents.Add(new ParsedDocument(documents.Count, root.Start, root));
             }
         }
         catch (YamlException ex)
         {
-            problems.Add(new SyntaxProblem(ToMark(ex.Start), "invalid YAML: " + CleanMessage(ex.Message), SyntaxHint(ex.Message)));
+            var mark = ToMark(ex.Start);
+            var tab = FirstTabIndentation(text, ex.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) ? int.MaxValue - 1 : mark.Line);
+            problems.Add(tab is not null
+                ? new SyntaxProblem(tab.Value, "invalid YAML: a tab character indents this line", "indent with spaces, not tabs")
+                : new SyntaxProblem(mark, "invalid YAML: " + CleanMessage(ex.Message), SyntaxHint(ex.Message)));
         }
         catch (ReaderLimitException ex)
         {
@@ -58,6 +62,23 @@ internal static partial class YamlNodeReader
         }
 
         return new ParsedFile(documents, problems);
+    }
+
+    /// <summary>YAML forbids tabs in indentation and YamlDotNet reports them far away; find the line ourselves.</summary>
+    private static Mark? FirstTabIndentation(string text, int untilLine)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length && i < Math.Max(untilLine + 1, 2); i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+            if (tab >= 0 && tab < indentation && lines[i].Trim().Length > 0)
+            {
+                return new Mark(i + 1, tab + 1);
+            }
+        }
+
+        return null;
     }
 
     internal static Mark ToMark(YamlDotNet.Core.Mark mark) =>
