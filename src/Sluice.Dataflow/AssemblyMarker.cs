@@ -1,5 +1,0 @@
-namespace Sluice.Dataflow;
-
-internal static class AssemblyMarker
-{
-}

@@ -1,5 +1,0 @@
-namespace Sluice.Emulator;
-
-internal static class AssemblyMarker
-{
-}

@@ -1,5 +1,0 @@
-namespace Sluice.Engine;
-
-internal static class AssemblyMarker
-{
-}

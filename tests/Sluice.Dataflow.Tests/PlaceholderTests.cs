@@ -1,5 +1,0 @@
-namespace Sluice.Dataflow.Tests;
-
-public class PlaceholderTests
-{
-}

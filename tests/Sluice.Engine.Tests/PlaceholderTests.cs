@@ -1,5 +1,0 @@
-namespace Sluice.Engine.Tests;
-
-public class PlaceholderTests
-{
-}
