@@ -91,7 +91,7 @@ internal sealed class RunExecution : IDisposable
     public async Task LogAsync(string stepName, int attempt, string message, CancellationToken cancellationToken)
     {
         await store.AppendLogAsync(Run.Id, stepName, attempt, message, cancellationToken);
-        engine.Changes.Fire();
+        engine.RunChanged(Run.Id);
     }
 
     public async Task RunAsync()
@@ -326,7 +326,7 @@ internal sealed class RunExecution : IDisposable
             Run.Status = RunStatus.Running;
             Run.StartedAt = Database.NowMs();
             Run.DeadlineAt = Run.TimeoutMs is { } timeout ? Run.StartedAt + timeout : null;
-            engine.Changes.Fire();
+            engine.RunChanged(Run.Id);
         }
 
         return started;
@@ -355,7 +355,7 @@ internal sealed class RunExecution : IDisposable
             step.FinishedAt = now;
         }
 
-        engine.Changes.Fire();
+        engine.RunFinished(Run.Id);
         if (woken is not null)
         {
             engine.Wake();
@@ -450,7 +450,7 @@ internal sealed class RunExecution : IDisposable
             var running = StartedCopy(step, Database.NowMs());
             await SaveStepsAsync((running, step.Status));
             step = Replace(running);
-            engine.Changes.Fire();
+            engine.RunChanged(Run.Id);
         }
 
         var handler = engine.FindHandler(step.Kind);
@@ -588,7 +588,7 @@ internal sealed class RunExecution : IDisposable
             Replace(started);
         }
 
-        engine.Changes.Fire();
+        engine.RunChanged(Run.Id);
         return started;
     }
 
