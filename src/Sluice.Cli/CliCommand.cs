@@ -64,6 +64,13 @@ public static class CliCommand
             case CliUsageException usage:
                 error.WriteLine($"error: {usage.Message}");
                 return ExitCodes.Usage;
+            case Commands.ManifestFilesException files:
+                foreach (var problem in files.Problems)
+                {
+                    error.WriteLine($"error: {problem}");
+                }
+
+                return ExitCodes.Failed;
             case OperationCanceledException:
                 error.WriteLine("error: interrupted.");
                 return ExitCodes.Failed;

@@ -10,7 +10,19 @@ GlobalOptions.AddTo(root);
 root.Subcommands.Add(VersionCommand.Create());
 root.Subcommands.Add(EmulatorCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(RenderCommand.Create());
+root.Subcommands.Add(GetCommand.Create());
+root.Subcommands.Add(DescribeCommand.Create());
+root.Subcommands.Add(LogsCommand.Create());
+root.Subcommands.Add(ApplyCommand.Create());
+root.Subcommands.Add(RollbackCommand.Create());
+root.Subcommands.Add(PauseCommand.Create());
+root.Subcommands.Add(UnpauseCommand.Create());
+root.Subcommands.Add(UnscheduleCommand.Create());
+root.Subcommands.Add(BackfillCommand.Create());
 
 var parseResult = root.Parse(args);
 if (parseResult.Action is ParseErrorAction parseError)
