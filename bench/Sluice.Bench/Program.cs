@@ -4,6 +4,7 @@ using Sluice.Bench;
 return args.FirstOrDefault() switch
 {
     "buckets" => await BucketsBench.RunAsync(args[1..]),
+    "emulator" => await EmulatorBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
