@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
 {
     "buckets" => await BucketsBench.RunAsync(args[1..]),
     "engine" => await EngineBench.RunAsync(args[1..]),
+    "emulator" => await EmulatorBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
