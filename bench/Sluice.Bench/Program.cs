@@ -1,1 +1,14 @@
-return 0;
+using Sluice.Bench;
+
+// One subcommand per benchmark, each in its own file; results go to docs/benchmarks.md.
+return args.FirstOrDefault() switch
+{
+    "buckets" => await BucketsBench.RunAsync(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: dotnet run --project bench/Sluice.Bench -c Release -- buckets [--count N]");
+    return 2;
+}

@@ -93,7 +93,7 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
             $"{_locationPath}/templates:get?gcsPath={Escape(gcsPath)}&view=METADATA_ONLY", null, RequestPolicy.Default, cancellationToken);
     }
 
-    public Task<Job> GetJobAsync(string jobId, JobView view = JobView.Summary, CancellationToken cancellationToken = default)
+    public Task<Job> GetJobAsync(string jobId, JobView view = JobView.Description, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         return SendAsync<Job>(HttpMethod.Get,
@@ -144,7 +144,7 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
         catch (DataflowApiException ex) when (attempts > 1 && ex.IsJobTerminated && job.RequestedState is { } requested && requested.IsTerminal())
         {
             // An earlier attempt whose answer was lost already stopped the job: the stop succeeded.
-            return await GetJobAsync(jobId, JobView.Summary, cancellationToken);
+            return await GetJobAsync(jobId, JobView.Description, cancellationToken);
         }
     }
 
@@ -223,9 +223,16 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobName);
         Job? newest = null;
-        await foreach (var job in ListAllJobsAsync(JobListFilter.All, jobName, cancellationToken))
+        await foreach (var listed in ListAllJobsAsync(JobListFilter.All, jobName, cancellationToken))
         {
-            if (job.Name == jobName && identity.Matches(job.Labels)
+            if (listed.Name != jobName || listed.Id is null)
+            {
+                continue;
+            }
+
+            // jobs.list answers with summaries, which may lack labels; the description view has them.
+            var job = listed.Labels is null ? await GetJobAsync(listed.Id, JobView.Description, cancellationToken) : listed;
+            if (identity.Matches(job.Labels)
                 && (newest is null || (job.CreateTime ?? DateTimeOffset.MinValue) > (newest.CreateTime ?? DateTimeOffset.MinValue)))
             {
                 newest = job;

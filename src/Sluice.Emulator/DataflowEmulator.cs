@@ -77,7 +77,11 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
                 job.PendingReplacedByJobId = null;
                 AddMessage(job, JobMessageImportance.Error,
                     "The job's local process ended while the emulator was not running (the emulator restarted); relaunch the job.");
-                SetWorkers(job, 0, "Worker pool stopped.");
+                if (job.CurrentWorkers > 0)
+                {
+                    SetWorkers(job, 0, "Worker pool stopped.");
+                }
+
                 Transition(job, JobState.Failed);
             }
 
@@ -440,15 +444,6 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
                 job.ProcessId = process.Id;
                 job.ProcessStartTime = new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
                 killNow = job.StopReason != StopReason.None;
-                if (!killNow)
-                {
-                    var workers = int.Parse(job.EnvironmentVariables["DATAFLOW_NUM_WORKERS"], CultureInfo.InvariantCulture);
-                    AddMessage(job, JobMessageImportance.Basic, $"Starting {workers} workers in {job.Job.Location}.");
-                    SetWorkers(job, workers, $"Autoscaling: started the worker pool with {workers} workers.");
-                    Transition(job, JobState.Running);
-                    AddMessage(job, JobMessageImportance.Basic, "Workers have started successfully.");
-                }
-
                 SaveLocked();
             }
 
@@ -457,6 +452,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
                 JobProcess.Kill(process);
             }
 
+            _ = MarkRunningAfterAsync(job, _options.ReadyTimeout);
             var stdout = PumpAsync(job, process.StandardOutput, fromStderr: false);
             var stderr = PumpAsync(job, process.StandardError, fromStderr: true);
             await process.WaitForExitAsync(CancellationToken.None);
@@ -580,6 +576,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
 
             lock (_gate)
             {
+                MarkRunningLocked(job);
                 switch (LineProtocol.Parse(line, fromStderr))
                 {
                     case MessageLine message:
@@ -600,6 +597,34 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
                 }
             }
         }
+    }
+
+    private async Task MarkRunningAfterAsync(EmulatedJob job, TimeSpan delay)
+    {
+        await Task.Delay(delay, _time, CancellationToken.None);
+        lock (_gate)
+        {
+            MarkRunningLocked(job);
+        }
+    }
+
+    /// <summary>
+    /// A job is RUNNING once its process has printed its first line (by then it has set up its signal handling, so a
+    /// drain reaches code that can finish in-flight work), or after <see cref="EmulatorOptions.ReadyTimeout"/>.
+    /// </summary>
+    private void MarkRunningLocked(EmulatedJob job)
+    {
+        if (job.State != JobState.Pending || job.StopReason != StopReason.None || !_processes.ContainsKey(job.Id))
+        {
+            return;
+        }
+
+        var workers = int.Parse(job.EnvironmentVariables["DATAFLOW_NUM_WORKERS"], CultureInfo.InvariantCulture);
+        AddMessage(job, JobMessageImportance.Basic, $"Starting {workers} workers in {job.Job.Location}.");
+        SetWorkers(job, workers, $"Autoscaling: started the worker pool with {workers} workers.");
+        Transition(job, JobState.Running);
+        AddMessage(job, JobMessageImportance.Basic, "Workers have started successfully.");
+        SaveLocked();
     }
 
     private void OnExited(EmulatedJob job, int exitCode)
@@ -644,7 +669,11 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
                     break;
             }
 
-            SetWorkers(job, 0, "Worker pool stopped.");
+            if (job.CurrentWorkers > 0)
+            {
+                SetWorkers(job, 0, "Worker pool stopped.");
+            }
+
             Transition(job, final);
             SaveLocked();
         }

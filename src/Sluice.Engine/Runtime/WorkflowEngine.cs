@@ -271,7 +271,13 @@ public sealed class WorkflowEngine : IAsyncDisposable
             while (!stoppingToken.IsCancellationRequested)
             {
                 var wake = work.WaitAsync();
-                Interlocked.Exchange(ref nextLocalDueAt, long.MaxValue);
+                var dueNow = Interlocked.Read(ref nextLocalDueAt);
+                if (dueNow <= Database.NowMs())
+                {
+                    // Due now: this claim picks it up.
+                    Interlocked.CompareExchange(ref nextLocalDueAt, long.MaxValue, dueNow);
+                }
+
                 var capacity = Options.MaxConcurrentRuns - executions.Count;
                 var claimedAll = false;
                 if (capacity > 0)
@@ -293,7 +299,11 @@ public sealed class WorkflowEngine : IAsyncDisposable
                                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                         }
                     }
-                    catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                    catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    catch (Exception ex)
                     {
                         Logger.LogError(ex, "Claiming due runs from {Store} failed; trying again", Database.DisplayName);
                     }
@@ -364,15 +374,13 @@ public sealed class WorkflowEngine : IAsyncDisposable
             current = Interlocked.Read(ref nextLocalDueAt);
             if (due >= current)
             {
-                break;
+                return;
             }
         }
         while (Interlocked.CompareExchange(ref nextLocalDueAt, due, current) != current);
 
-        if (due <= Database.NowMs())
-        {
-            Wake();
-        }
+        // Sooner than the loop planned to look: wake it so that it recomputes its sleep.
+        Wake();
     }
 
     private static Dictionary<string, IStepHandler> BuildHandlers(IEnumerable<IStepHandler> source)

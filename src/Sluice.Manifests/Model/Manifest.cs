@@ -43,6 +43,7 @@ public sealed record ManifestSource(string Path, int Line, int DocumentIndex);
 
 public sealed record RolloutManifest : Manifest
 {
+    [JsonIgnore]
     public override ManifestKind Kind => ManifestKind.Rollout;
 
     public required RolloutSpec Spec { get; init; }
@@ -50,6 +51,7 @@ public sealed record RolloutManifest : Manifest
 
 public sealed record ScheduleManifest : Manifest
 {
+    [JsonIgnore]
     public override ManifestKind Kind => ManifestKind.Schedule;
 
     public required ScheduleSpec Spec { get; init; }
@@ -57,6 +59,7 @@ public sealed record ScheduleManifest : Manifest
 
 public sealed record UnscheduleManifest : Manifest
 {
+    [JsonIgnore]
     public override ManifestKind Kind => ManifestKind.Unschedule;
 
     public required UnscheduleSpec Spec { get; init; }

@@ -1,5 +1,0 @@
-namespace Sluice.Buckets;
-
-internal static class AssemblyMarker
-{
-}

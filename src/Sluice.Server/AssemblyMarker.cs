@@ -1,5 +1,0 @@
-namespace Sluice.Server;
-
-internal static class AssemblyMarker
-{
-}

@@ -1,0 +1,243 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using Sluice.Server.Api;
+using Sluice.Server.Auth;
+using Sluice.Server.Configuration;
+using Sluice.Server.Metrics;
+using Sluice.Server.Modules;
+using Sluice.Server.Ui;
+
+namespace Sluice.Server.Hosting;
+
+/// <summary>
+/// Builds the Sluice server: configuration, product modules, and test hooks.
+/// <code>await using var server = SluiceServerBuilder.Create(config).AddProductModules().Build(); await server.RunAsync(ct);</code>
+/// </summary>
+public sealed class SluiceServerBuilder
+{
+    private readonly List<ISluiceModule> _modules = [];
+    private readonly List<Action<IServiceCollection>> _serviceOverrides = [];
+
+    private SluiceServerBuilder(SluiceConfig config)
+    {
+        Config = config;
+    }
+
+    public SluiceConfig Config { get; }
+
+    public IReadOnlyList<ISluiceModule> Modules => _modules;
+
+    /// <summary>Whether Ctrl+C and SIGTERM stop the server (true for `sluice up`; tests that host servers in-process turn it off).</summary>
+    public bool HandleSignals { get; set; } = true;
+
+    public static SluiceServerBuilder Create(SluiceConfig config) => new(config);
+
+    public SluiceServerBuilder AddModule(ISluiceModule module)
+    {
+        if (_modules.Any(m => m.GetType() == module.GetType()))
+        {
+            throw new InvalidOperationException($"The module {module.GetType().Name} is already added.");
+        }
+
+        _modules.Add(module);
+        return this;
+    }
+
+    /// <summary>The product's flows. One line per module.</summary>
+    public SluiceServerBuilder AddProductModules()
+    {
+        return this;
+    }
+
+    /// <summary>Runs after the server's and modules' registrations, so tests can replace services (e.g. a fake TimeProvider).</summary>
+    public SluiceServerBuilder ConfigureServices(Action<IServiceCollection> configure)
+    {
+        _serviceOverrides.Add(configure);
+        return this;
+    }
+
+    public SluiceServer Build()
+    {
+        var config = Config;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Sluice" });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            switch (config.Host)
+            {
+                case "localhost": kestrel.ListenLocalhost(config.Port); break;
+                case "*": kestrel.ListenAnyIP(config.Port); break;
+                default: kestrel.Listen(IPAddress.Parse(config.Host), config.Port); break;
+            }
+        });
+
+        ConfigureLogging(builder.Logging, config);
+        var services = builder.Services;
+        services.AddRouting();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = config.ShutdownTimeout);
+        services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        if (!HandleSignals)
+        {
+            services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
+        }
+
+        services.AddSingleton(config);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IStoreConnections>(_ => new StoreConnections(config.Store));
+        services.AddSingleton<TokenStore>();
+        services.AddSingleton<SluiceMetrics>();
+        services.AddSingleton<SluiceServerStartTime>();
+        services.AddSingleton<UiNavigation>();
+        services.AddSingleton<UiOverview>();
+        services.AddSingleton(new ServerModules(_modules.Select(ModuleName).ToArray()));
+        services.ConfigureHttpJsonOptions(o => SluiceJson.Configure(o.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [ReadyTag]);
+
+        services.AddAuthentication(SluiceAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, SluiceAuthenticationHandler>(SluiceAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(SluicePolicies.Viewer, p => p.RequireRole(SluiceRoles.AtLeast(SluiceRole.Viewer)))
+            .AddPolicy(SluicePolicies.Operator, p => p.RequireRole(SluiceRoles.AtLeast(SluiceRole.Operator)))
+            .AddPolicy(SluicePolicies.Admin, p => p.RequireRole(SluiceRoles.AtLeast(SluiceRole.Admin)))
+            // Every endpoint needs a token unless it opts out with AllowAnonymous (health and the login page do).
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireRole(SluiceRoles.AtLeast(SluiceRole.Viewer)).Build());
+
+        foreach (var module in _modules)
+        {
+            module.ConfigureServices(services, config);
+        }
+
+        foreach (var configure in _serviceOverrides)
+        {
+            configure(services);
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(app.Services.GetRequiredService<SluiceMetrics>().Registry)));
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).AllowAnonymous().ExcludeFromDescription();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteHealthAsync,
+        }).AllowAnonymous();
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<SluiceMetrics>().Registry);
+        app.MapOpenApi();
+        app.MapGet("/", () => Results.Redirect("/ui")).AllowAnonymous().ExcludeFromDescription();
+
+        var endpoints = new SluiceEndpoints
+        {
+            Api = app.MapGroup("/v1").WithTags("Sluice"),
+            Root = app,
+            Ui = app.MapGroup("/ui").ExcludeFromDescription(),
+            Navigation = app.Services.GetRequiredService<UiNavigation>(),
+            Overview = app.Services.GetRequiredService<UiOverview>(),
+        };
+        CoreApi.Map(endpoints);
+        CorePages.Map(endpoints);
+        foreach (var module in _modules)
+        {
+            module.MapEndpoints(endpoints);
+        }
+
+        return new SluiceServer(app, config);
+    }
+
+    internal const string ReadyTag = "ready";
+
+    private static string ModuleName(ISluiceModule module)
+    {
+        var name = module.GetType().Name;
+        return (name.EndsWith("Module", StringComparison.Ordinal) ? name[..^"Module".Length] : name).ToLowerInvariant();
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, SluiceConfig config)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(config.LogLevel);
+        // ASP.NET Core's per-request information logs drown the product's own; keep its warnings.
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        logging.AddFilter(typeof(SluiceAuthenticationHandler).FullName, LogLevel.Warning);
+        if (config.LogFormat == LogFormat.Json)
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.JsonWriterOptions = new JsonWriterOptions { Indented = false };
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        var body = new
+        {
+            status = report.Status.ToString().ToLowerInvariant(),
+            checks = report.Entries.ToDictionary(
+                e => e.Key,
+                e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description ?? e.Value.Exception?.Message }),
+        };
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, SluiceJson.Options), context.RequestAborted);
+    }
+}
+
+/// <summary>A lifetime that leaves Ctrl+C and SIGTERM alone, for servers hosted inside another process (tests, the demo).</summary>
+internal sealed class NoSignalsLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Names of the modules the server was built with (shown by /v1/info).</summary>
+public sealed record ServerModules(IReadOnlyList<string> Names);
+
+/// <summary>Ready when the state store answers.</summary>
+internal sealed class StoreHealthCheck(IStoreConnections connections) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await connections.OpenAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT 1";
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy("the state store answers");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"the state store does not answer: {e.Message}");
+        }
+    }
+}

@@ -1,5 +1,0 @@
-namespace Sluice.Buckets.Tests;
-
-public class PlaceholderTests
-{
-}

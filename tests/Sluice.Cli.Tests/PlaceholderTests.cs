@@ -1,5 +1,0 @@
-namespace Sluice.Cli.Tests;
-
-public class PlaceholderTests
-{
-}

@@ -1,5 +1,0 @@
-namespace Sluice.Server.Tests;
-
-public class PlaceholderTests
-{
-}
