@@ -40,7 +40,7 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
             pipeline = new GoogleAuthHandler(options.Credential) { InnerHandler = pipeline };
         }
 
-        _http = new HttpClient(pipeline, disposeHandler: handler is null || options.Credentials != DataflowCredentials.None)
+        _http = new HttpClient(pipeline, disposeHandler: handler is null)
         {
             BaseAddress = DataflowClientOptions.EnsureTrailingSlash(options.Endpoint),
             Timeout = Timeout.InfiniteTimeSpan,

@@ -21,6 +21,10 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 1000;
 
+    // Waits on operating-system processes (grace periods, readiness, flushing) run on real time even when job
+    // timestamps come from an injected (possibly fake) clock: a process does not wait for a fake clock to advance.
+    private static readonly TimeProvider ProcessClock = TimeProvider.System;
+
     private readonly EmulatorOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -126,14 +130,14 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
         }
 
         var all = Task.WhenAll(running);
-        if (await Task.WhenAny(all, Task.Delay(_options.ShutdownGracePeriod, _time, CancellationToken.None)) != all)
+        if (await Task.WhenAny(all, Task.Delay(_options.ShutdownGracePeriod, ProcessClock, CancellationToken.None)) != all)
         {
             foreach (var process in processes)
             {
                 JobProcess.Kill(process);
             }
 
-            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5), _time, CancellationToken.None));
+            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5), ProcessClock, CancellationToken.None));
         }
 
         await _stopping.CancelAsync();
@@ -305,6 +309,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
 
             AddMessage(created, JobMessageImportance.Basic, $"Job {created.Id} created from template {request.Template.GcsPath}.");
             SaveLocked();
+            _running.RemoveAll(task => task.IsCompleted);
             _running.Add(Task.Run(() => RunJobAsync(created)));
             return Snapshot(created, JobView.All);
         }
@@ -534,7 +539,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
             JobProcess.Terminate(oldProcess);
         }
 
-        if (await Task.WhenAny(oldExited, Task.Delay(_options.UpdateGracePeriod, _time, CancellationToken.None)) != oldExited && oldProcess is not null)
+        if (await Task.WhenAny(oldExited, Task.Delay(_options.UpdateGracePeriod, ProcessClock, CancellationToken.None)) != oldExited && oldProcess is not null)
         {
             JobProcess.Kill(oldProcess);
             await oldExited;
@@ -606,7 +611,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
 
     private async Task MarkRunningAfterAsync(EmulatedJob job, TimeSpan delay)
     {
-        await Task.Delay(delay, _time, CancellationToken.None);
+        await Task.Delay(delay, ProcessClock, CancellationToken.None);
         lock (_gate)
         {
             MarkRunningLocked(job);
@@ -1055,7 +1060,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
 
     private async Task FlushLoopAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), _time);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), ProcessClock);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
