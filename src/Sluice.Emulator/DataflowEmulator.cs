@@ -735,12 +735,17 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
         var paths = (updateMask ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(path => ToSnake(path))
             .ToList();
-        var runtimePaths = paths.Where(path => path.StartsWith("runtime_updatable_params", StringComparison.Ordinal)).ToList();
-        var unknown = paths.Except(runtimePaths).Where(path => path != "requested_state").ToList();
+        string[] updatable = ["runtime_updatable_params.min_num_workers", "runtime_updatable_params.max_num_workers", "runtime_updatable_params.worker_utilization_hint"];
+        var unknown = paths.Where(path => !updatable.Contains(path)).ToList();
         if (unknown.Count > 0)
         {
             throw EmulatorException.InvalidArgument(
-                $"The update mask names fields that cannot be updated: {string.Join(", ", unknown)}. Updatable: requested_state, runtime_updatable_params.min_num_workers, runtime_updatable_params.max_num_workers, runtime_updatable_params.worker_utilization_hint.");
+                $"The update mask names fields that cannot be updated: {string.Join(", ", unknown)}. Updatable: runtime_updatable_params.min_num_workers, runtime_updatable_params.max_num_workers, runtime_updatable_params.worker_utilization_hint (or an empty mask with requestedState).");
+        }
+
+        if (paths.Count > 0 && body.RequestedState is { } state && state != JobState.Unknown)
+        {
+            throw EmulatorException.InvalidArgument("A request cannot update both requestedState and the fields of an update mask; send them separately.");
         }
 
         Process? signal = null;
@@ -749,12 +754,11 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
         lock (_gate)
         {
             var job = Find(projectId, location, jobId);
-            if (runtimePaths.Count > 0)
+            if (paths.Count > 0)
             {
-                UpdateRuntimeParams(job, body.RuntimeUpdatableParams, runtimePaths);
+                UpdateRuntimeParams(job, body.RuntimeUpdatableParams, paths);
             }
-
-            if (paths.Count == 0 || paths.Contains("requested_state"))
+            else
             {
                 var requested = body.RequestedState ?? JobState.Unknown;
                 switch (requested)
@@ -766,7 +770,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
                     case JobState.Draining:
                         RequestDrain(job, out signal);
                         break;
-                    case JobState.Unknown when paths.Count == 0:
+                    case JobState.Unknown:
                         throw EmulatorException.InvalidArgument("requestedState is required: JOB_STATE_CANCELLED or JOB_STATE_DRAINED.");
                     default:
                         throw EmulatorException.InvalidArgument(
