@@ -292,10 +292,10 @@ public sealed record SlotResource
     public DateTimeOffset? FinishedAt { get; init; }
 }
 
-/// <summary>Body of <c>POST /v1/schedules/{dagId}/unschedule</c>.</summary>
-public sealed record UnscheduleRequest(bool CancelRunning = false);
+/// <summary>Body of <c>POST /v1/schedules/{dagId}/runs</c>: one run now; null logical date means the latest due slot.</summary>
+public sealed record TriggerRunRequest(DateTimeOffset? LogicalDate = null);
 
-/// <summary>Body of <c>POST /v1/schedules/{dagId}/backfill</c>. Dates are ISO dates or date-times in the schedule's time zone.</summary>
+/// <summary>Body of <c>POST /v1/schedules/{dagId}/backfills</c>. Dates are ISO dates or date-times in the schedule's time zone.</summary>
 public sealed record BackfillRequest
 {
     public required string From { get; init; }

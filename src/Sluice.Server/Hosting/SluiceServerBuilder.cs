@@ -180,6 +180,7 @@ public sealed class SluiceServerBuilder
         RunsApi.Map(endpoints);
         JobsApi.Map(endpoints);
         CorePages.Map(endpoints);
+        RunAndJobPages.Map(endpoints);
         foreach (var module in _modules)
         {
             module.MapEndpoints(endpoints);
