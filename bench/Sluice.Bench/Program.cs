@@ -4,6 +4,7 @@ using Sluice.Bench;
 return args.FirstOrDefault() switch
 {
     "buckets" => await BucketsBench.RunAsync(args[1..]),
+    "schedules" => await SchedulesBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
