@@ -10,6 +10,7 @@ GlobalOptions.AddTo(root);
 root.Subcommands.Add(VersionCommand.Create());
 root.Subcommands.Add(EmulatorCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(RenderCommand.Create());

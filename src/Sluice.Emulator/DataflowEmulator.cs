@@ -99,6 +99,11 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
         List<Process> processes;
         lock (_gate)
         {
+            if (_shuttingDown)
+            {
+                return;
+            }
+
             _shuttingDown = true;
             foreach (var job in _jobs.Values.Where(job => job.State.IsActive() && job.StopReason == StopReason.None))
             {
