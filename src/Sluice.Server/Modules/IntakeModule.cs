@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sluice.Controller;
 using Sluice.Controller.Intake;
-using Sluice.Controller.Schedules;
 using Sluice.Server.Configuration;
 using Sluice.Server.Intake;
 
@@ -21,7 +20,9 @@ public sealed class IntakeModule : ISluiceModule
     public void ConfigureServices(IServiceCollection services, SluiceConfig config)
     {
         services.AddSluiceIntake(options => Configure(options, config));
+        services.TryAddSingleton<IRolloutStarter>(sp => new RolloutStarter(sp));
         services.TryAddSingleton<IScheduleRegistrar>(sp => new LazyScheduleRegistrar(sp));
+        services.AddSingleton<IManifestPlanner>(sp => new RolloutPlanner(sp));
         services.AddSingleton<IIntakeListener, IntakeMetricsListener>();
         services.AddSingleton<PushReceiver>();
         services.AddSingleton<AirflowApi>();
@@ -55,23 +56,5 @@ public sealed class IntakeModule : ISluiceModule
                 ? count
                 : throw new ArgumentException($"The setting intake.workers '{workers}' is not a number; use e.g. 4.");
         }
-    }
-
-    /// <summary>
-    /// Registers schedules through the schedule flow when this server has it; otherwise a Schedule manifest is
-    /// rejected with a sentence saying so.
-    /// </summary>
-    private sealed class LazyScheduleRegistrar(IServiceProvider services) : IScheduleRegistrar
-    {
-        private ScheduleRegistrar Inner =>
-            services.GetService<ScheduleService>() is { } schedules
-                ? new ScheduleRegistrar(schedules)
-                : throw new ManifestRefusedException("This server has no schedule flow, so Schedule manifests cannot be handled; run a full 'sluice up'.");
-
-        public Task RegisterAsync(Sluice.Manifests.ScheduleManifest manifest, string source, CancellationToken cancellationToken) =>
-            Inner.RegisterAsync(manifest, source, cancellationToken);
-
-        public Task<bool> UnscheduleAsync(string dagId, bool cancelRunning, CancellationToken cancellationToken) =>
-            Inner.UnscheduleAsync(dagId, cancelRunning, cancellationToken);
     }
 }
