@@ -20,7 +20,7 @@ public sealed class ServerAddress
 /// emulator (<c>dataflowEndpoint</c>), or Google Cloud with Application Default Credentials. One client per project
 /// and region, created on first use. Failed calls are counted in <c>sluice_runner_api_errors_total</c>.
 /// </summary>
-public sealed class DataflowClients : IDisposable
+public sealed class DataflowClients : Sluice.Controller.IDataflowClients, IDisposable
 {
     /// <summary>Project and region used with the emulator when the configuration names none.</summary>
     public const string EmulatorProject = "sluice-local";
