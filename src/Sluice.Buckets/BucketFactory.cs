@@ -1,3 +1,4 @@
+using Sluice.Buckets.Gcs;
 using Sluice.Buckets.Local;
 
 namespace Sluice.Buckets;
@@ -15,7 +16,7 @@ public static class BucketFactory
         }
         return uri.IsLocal
             ? new LocalBucket(uri, uri.ResolveDirectory(options.BucketsDirectory), options)
-            : throw new NotSupportedException("gs:// buckets are not available yet.");
+            : new GcsBucket(uri, options);
     }
 
     /// <summary>Parses and opens: <c>file:///abs/dir</c>, a bucket name, or <c>gs://bucket/prefix</c>.</summary>

@@ -7,7 +7,8 @@ public interface IBucketSource
 
     /// <summary>
     /// Reports every object under the prefix once (source "scan" or "poll") and then every change, until cancelled.
-    /// Delivery is at least once: the consumer de-duplicates by (bucket, name, generation).
+    /// Delivery is at least once: the consumer de-duplicates by (bucket, name, generation). Cancelling ends it with
+    /// <see cref="OperationCanceledException"/>; a <see cref="BucketException"/> means the source cannot go on.
     /// </summary>
     IAsyncEnumerable<BucketEvent> WatchAsync(CancellationToken cancellationToken);
 

@@ -25,7 +25,8 @@ public interface IDataflowClient
     /// <summary>templates.get with <c>view=METADATA_ONLY</c>.</summary>
     Task<GetTemplateResponse> GetTemplateAsync(string gcsPath, CancellationToken cancellationToken = default);
 
-    Task<Job> GetJobAsync(string jobId, JobView view = JobView.Summary, CancellationToken cancellationToken = default);
+    /// <summary>jobs.get; the default description view includes labels and environment, which summaries omit.</summary>
+    Task<Job> GetJobAsync(string jobId, JobView view = JobView.Description, CancellationToken cancellationToken = default);
 
     /// <summary>One page of jobs.list.</summary>
     Task<ListJobsResponse> ListJobsAsync(ListJobsRequest request, CancellationToken cancellationToken = default);

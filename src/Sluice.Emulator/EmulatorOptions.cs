@@ -32,6 +32,12 @@ public sealed class EmulatorOptions
     /// <summary>Time an updated job's old process gets to finish its in-flight work before it is killed.</summary>
     public TimeSpan UpdateGracePeriod { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A job turns RUNNING when its process prints its first line, or after this long if it prints nothing; a job that is
+    /// still PENDING cannot be drained (as on Dataflow), only cancelled.
+    /// </summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Minimum level of the standalone host's console log.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
 
@@ -52,9 +58,9 @@ public sealed class EmulatorOptions
             problems.Add($"Port {Port} is not a TCP port; use 0 for a free one or 1-65535.");
         }
 
-        if (ShutdownGracePeriod < TimeSpan.Zero || UpdateGracePeriod < TimeSpan.Zero)
+        if (ShutdownGracePeriod < TimeSpan.Zero || UpdateGracePeriod < TimeSpan.Zero || ReadyTimeout < TimeSpan.Zero)
         {
-            problems.Add("Grace periods must not be negative.");
+            problems.Add("ShutdownGracePeriod, UpdateGracePeriod and ReadyTimeout must not be negative.");
         }
 
         return problems;

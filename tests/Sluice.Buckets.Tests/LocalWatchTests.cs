@@ -194,4 +194,22 @@ public sealed class LocalWatchTests : IDisposable
         Assert.Equal((generation, "scan"), (found.Object.Generation, found.Source));
         Assert.Equal("scan", deleted.Source);
     }
+
+    [Fact]
+    public async Task A_directory_that_cannot_be_created_ends_the_watch_with_a_clear_error()
+    {
+        var blocker = dir.Combine("a-file");
+        await File.WriteAllTextAsync(blocker, "not a directory");
+        using var bucket = BucketFactory.Open(BucketUri.Parse(new Uri(Path.Combine(blocker, "bucket")).AbsoluteUri), new BucketOptions());
+
+        var error = await Assert.ThrowsAsync<BucketException>(async () =>
+        {
+            await foreach (var unused in bucket.WatchAsync(default))
+            {
+            }
+        });
+
+        Assert.Contains(blocker, error.Message, StringComparison.Ordinal);
+        Assert.Contains("Check that Sluice may create and read the directory", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -53,8 +53,17 @@ internal sealed class LocalWatcher
         try
         {
             // Notifications start before the first scan, so a file written during the scan is seen by one or the other.
-            Directory.CreateDirectory(bucket.WatchDirectory);
-            StartNotifications();
+            try
+            {
+                Directory.CreateDirectory(bucket.WatchDirectory);
+                StartNotifications();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new BucketException(
+                    $"Cannot watch {bucket.WatchDirectory} for bucket {bucket.Uri}: {e.Message} Check that Sluice may create and read the directory; if the inotify limits are reached, raise fs.inotify.max_user_instances / max_user_watches or turn file-system notifications off.",
+                    e);
+            }
             var nextScan = time.GetUtcNow();
             while (true)
             {

@@ -44,9 +44,8 @@ internal static class EmulatorCommand
             {
                 BucketsDirectory = bucketsDirectory,
                 Port = parseResult.GetValue(port),
-                // The CLI's own Ctrl+C handling stops the emulator, and gives it only a short time to do so.
+                // The CLI's Ctrl+C/SIGTERM handling cancels this action, which then stops the emulator gracefully.
                 HandleSigterm = false,
-                ShutdownGracePeriod = TimeSpan.FromSeconds(1),
                 LogLevel = parseResult.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning,
             };
             var problems = options.Validate();

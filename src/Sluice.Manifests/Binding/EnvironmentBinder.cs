@@ -81,7 +81,7 @@ internal static class EnvironmentBinder
             foreach (var field in wrongFields.Where(reader.Has))
             {
                 var (applies, used) = kind == TemplateKind.Classic ? ("flex", "classic") : ("classic", "flex");
-                reader.Error(field, $"applies to {applies} templates only, and this version uses a {used} template",
+                reader.ErrorAtKey(field, $"applies to {applies} templates only, and this version uses a {used} template",
                     kind == TemplateKind.Classic ? "remove the field, or use template kind: flex" : "remove the field");
             }
         }

@@ -109,7 +109,7 @@ internal static class ManifestBinder
         }
 
         var kind = reader.Enum("kind", TemplateKinds) ?? (reader.Has("kind") ? null : TemplateKind.Classic);
-        var path = reader.Pattern("gcsPath", Patterns.GcsPath, "a template path is gs://BUCKET/PATH", required: true, example: "gs://my-bucket/templates/my-job");
+        var path = reader.Pattern("gcsPath", Patterns.GcsPath, "a template path is gs://BUCKET/PATH, where BUCKET is 3 to 63 lowercase letters, digits, '-', '_' or '.'", required: true, example: "gs://my-bucket/templates/my-job");
         reader.Finish();
         if (path is not null && path.EndsWith('/'))
         {

@@ -328,8 +328,13 @@ internal sealed class ObjectReader
         }
     }
 
+    /// <summary>A problem of a field: at its value when that is a scalar, at its key when it is an object or a list.</summary>
     public void Error(string name, string message, string? hint = null) =>
-        _context.Error(Peek(name)?.Start ?? MarkOf(name), FieldPath(name), message, hint);
+        _context.Error(Peek(name) is ScalarNode scalar ? scalar.Start : MarkOf(name), FieldPath(name), message, hint);
+
+    /// <summary>A problem of a field as a whole (it does not apply here): at its key.</summary>
+    public void ErrorAtKey(string name, string message, string? hint = null) =>
+        _context.Error(MarkOf(name), FieldPath(name), message, hint);
 
     public string? ReadString(Node node, string path)
     {

@@ -31,18 +31,25 @@ public abstract record Manifest
 }
 
 /// <summary><c>metadata</c>: the manifest's unique name and optional labels.</summary>
-public sealed record ManifestMetadata(string Name, IReadOnlyDictionary<string, string> Labels)
+public sealed record ManifestMetadata
 {
-    public ManifestMetadata(string name)
-        : this(name, new Dictionary<string, string>())
+    [JsonConstructor]
+    public ManifestMetadata(string name, IReadOnlyDictionary<string, string>? labels = null)
     {
+        Name = name;
+        Labels = labels ?? new Dictionary<string, string>();
     }
+
+    public string Name { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; }
 }
 
 public sealed record ManifestSource(string Path, int Line, int DocumentIndex);
 
 public sealed record RolloutManifest : Manifest
 {
+    [JsonIgnore]
     public override ManifestKind Kind => ManifestKind.Rollout;
 
     public required RolloutSpec Spec { get; init; }
@@ -50,6 +57,7 @@ public sealed record RolloutManifest : Manifest
 
 public sealed record ScheduleManifest : Manifest
 {
+    [JsonIgnore]
     public override ManifestKind Kind => ManifestKind.Schedule;
 
     public required ScheduleSpec Spec { get; init; }
@@ -57,6 +65,7 @@ public sealed record ScheduleManifest : Manifest
 
 public sealed record UnscheduleManifest : Manifest
 {
+    [JsonIgnore]
     public override ManifestKind Kind => ManifestKind.Unschedule;
 
     public required UnscheduleSpec Spec { get; init; }

@@ -45,19 +45,63 @@ internal static partial class YamlNodeReader
                     continue;
                 }
 
-                documents.Add(new ParsedDocument(documents.Count, mark, root));
+                documents.Add(new ParsedDocument(documents.Count, root.Start, root));
             }
         }
         catch (YamlException ex)
         {
-            problems.Add(new SyntaxProblem(ToMark(ex.Start), "invalid YAML: " + CleanMessage(ex.Message), SyntaxHint(ex.Message)));
+            var mark = Clamp(ToMark(ex.Start), text);
+            var tab = FirstTabIndentation(text, ex.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) ? int.MaxValue - 1 : mark.Line);
+            problems.Add(tab is not null
+                ? new SyntaxProblem(tab.Value, "invalid YAML: a tab character indents this line", "indent with spaces, not tabs")
+                : new SyntaxProblem(mark, "invalid YAML: " + CleanMessage(ex.Message), SyntaxHint(ex.Message)));
         }
         catch (ReaderLimitException ex)
         {
             problems.Add(new SyntaxProblem(ex.Mark, ex.Message));
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException)
+        {
+            // YamlDotNet itself fails on some malformed input instead of reporting a syntax error.
+            problems.Add(new SyntaxProblem(Clamp(builder.LastMark, text), "invalid YAML: the text cannot be read from about here on", "check the indentation and that every quote and bracket is closed"));
+        }
 
         return new ParsedFile(documents, problems);
+    }
+
+    /// <summary>YAML forbids tabs in indentation and YamlDotNet reports them far away; find the line ourselves.</summary>
+    private static Mark? FirstTabIndentation(string text, int untilLine)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length && i < Math.Max(untilLine + 1, 2); i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+            if (tab >= 0 && tab < indentation && lines[i].Trim().Length > 0)
+            {
+                return new Mark(i + 1, tab + 1);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Errors at the end of the input are reported past the last line; point at the end of the text instead.</summary>
+    private static Mark Clamp(Mark mark, string text)
+    {
+        var lines = text.Split('\n');
+        if (mark.Line <= lines.Length)
+        {
+            return mark;
+        }
+
+        var last = lines.Length;
+        while (last > 1 && lines[last - 1].TrimEnd('\r').Length == 0)
+        {
+            last--;
+        }
+
+        return new Mark(last, lines[last - 1].TrimEnd('\r').Length + 1);
     }
 
     internal static Mark ToMark(YamlDotNet.Core.Mark mark) =>
@@ -119,12 +163,15 @@ internal static partial class YamlNodeReader
     {
         private readonly Dictionary<string, Node> _anchors = new(StringComparer.Ordinal);
 
+        public Mark LastMark { get; private set; } = Mark.Start;
+
         public void ResetAnchors() => _anchors.Clear();
 
         public Node ReadNode(int depth)
         {
-            var current = parser.Current ?? throw new ReaderLimitException(Mark.Start, "unexpected end of the YAML input");
+            var current = parser.Current ?? throw new ReaderLimitException(LastMark, "unexpected end of the YAML input");
             var mark = ToMark(current.Start);
+            LastMark = ToMark(current.End);
             if (depth > ReaderLimits.MaxDepth)
             {
                 throw new ReaderLimitException(mark, $"values are nested more than {ReaderLimits.MaxDepth} levels deep; flatten the document");

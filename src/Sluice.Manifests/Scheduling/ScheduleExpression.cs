@@ -335,7 +335,10 @@ public sealed class ScheduleExpression
         }
         catch (CronFormatException ex)
         {
-            error = $"'{text}' is not a valid cron expression: {ex.Message.TrimEnd('.')}";
+            var reason = ex.Message;
+            var cut = reason.IndexOf("format. ", StringComparison.Ordinal);
+            reason = (cut >= 0 ? reason[(cut + 8)..] : reason).TrimEnd('.');
+            error = $"'{text}' is not a valid cron expression: {reason}";
             return false;
         }
     }

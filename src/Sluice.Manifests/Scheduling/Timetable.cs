@@ -21,9 +21,11 @@ internal sealed class CronTimetable(CronExpression expression, TimeZoneInfo zone
     private static readonly TimeSpan[] Windows =
         [TimeSpan.FromMinutes(2), TimeSpan.FromHours(2), TimeSpan.FromDays(2), TimeSpan.FromDays(40), TimeSpan.FromDays(400), TimeSpan.FromDays(366 * 9)];
 
+    // "At or after t" is asked as "after t minus one tick": an occurrence that DST moved (02:30 skipped, run at
+    // 03:00) is only found by Cronos when searching from before the jump, and occurrences fall on whole seconds.
     public override DateTimeOffset? Next(DateTimeOffset time, bool inclusive)
     {
-        var next = expression.GetNextOccurrence(time, zone, inclusive);
+        var next = expression.GetNextOccurrence(inclusive ? time.AddTicks(-1) : time, zone, inclusive: false);
         return next is null ? null : TimeZones.InZone(next.Value, zone);
     }
 

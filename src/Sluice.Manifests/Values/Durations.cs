@@ -27,7 +27,16 @@ public static partial class Durations
             return false;
         }
 
-        duration = TimeSpan.FromDays(interval.Days) + interval.Time;
+        try
+        {
+            duration = TimeSpan.FromDays(interval.Days) + interval.Time;
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentOutOfRangeException)
+        {
+            error = $"'{text}' is too large a duration";
+            return false;
+        }
+
         return true;
     }
 

@@ -28,6 +28,16 @@ public static class Suggestions
             return null;
         }
 
+        // "private" → "WORKER_IP_PRIVATE": a word the user remembered from a longer name.
+        if (input.Length >= 3)
+        {
+            var containing = candidates.Where(candidate => candidate.Contains(input, StringComparison.OrdinalIgnoreCase)).Take(2).ToList();
+            if (containing.Count == 1)
+            {
+                return containing[0];
+            }
+        }
+
         // Close enough: a third of the longer word, at least 2 edits; or one is a prefix of the other.
         var allowed = Math.Max(2, Math.Max(input.Length, best.Length) / 3);
         var prefix = input.Length >= 3 && (best.StartsWith(input, StringComparison.OrdinalIgnoreCase) || input.StartsWith(best, StringComparison.OrdinalIgnoreCase));

@@ -1,0 +1,256 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Sluice.Manifests;
+
+namespace Sluice.Controller.Intake;
+
+/// <summary>Told when an event reaches its final state (metrics, benchmarks). Must be quick and must not throw.</summary>
+public interface IIntakeListener
+{
+    void OnEventCompleted(IntakeEvent intakeEvent);
+}
+
+/// <summary>
+/// Takes events in and hands them to the workers. An event is written to the ledger before anything else happens
+/// (so a crash loses nothing: rows left in state received are handled again at start-up), and events of the same
+/// object are handled one at a time, in the order they arrived.
+/// </summary>
+public sealed class IntakeService : IAsyncDisposable
+{
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+    private readonly EventLedger _ledger;
+    private readonly IntakeProcessor _processor;
+    private readonly IntakeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IReadOnlyList<IIntakeListener> _listeners;
+    private readonly ILogger _logger;
+    private readonly Channel<IntakeEvent>[] _partitions;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _lock = new();
+    private Task[] _workers = [];
+    private bool _stopped;
+
+    public IntakeService(
+        EventLedger ledger,
+        IntakeProcessor processor,
+        IntakeOptions options,
+        TimeProvider time,
+        IEnumerable<IIntakeListener> listeners,
+        ILogger<IntakeService> logger)
+    {
+        _ledger = ledger;
+        _processor = processor;
+        _options = options;
+        _time = time;
+        _listeners = listeners.ToArray();
+        _logger = logger;
+        _partitions = Enumerable.Range(0, options.Workers)
+            .Select(_ => Channel.CreateUnbounded<IntakeEvent>(new UnboundedChannelOptions { SingleReader = true }))
+            .ToArray();
+    }
+
+    public EventLedger Ledger => _ledger;
+
+    /// <summary>Starts the workers and queues every event left in state received by an earlier process.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_workers.Length > 0 || _stopped)
+            {
+                return;
+            }
+
+            _workers = _partitions.Select(p => Task.Run(() => WorkAsync(p.Reader, _stopping.Token), CancellationToken.None)).ToArray();
+        }
+
+        var pending = await _ledger.ListReceivedAsync(cancellationToken);
+        if (pending.Count > 0)
+        {
+            _logger.LogInformation("Handling {Count} event(s) taken in before the last stop but not handled yet", pending.Count);
+        }
+
+        foreach (var intakeEvent in pending)
+        {
+            Enqueue(intakeEvent);
+        }
+    }
+
+    /// <summary>
+    /// Takes an event in: writes it to the ledger and queues it, or returns the row that was already there
+    /// (<c>Created</c> false) — the same object version is never handled twice.
+    /// </summary>
+    public async Task<(IntakeEvent Event, bool Created)> IngestAsync(IncomingEvent incoming, CancellationToken cancellationToken)
+    {
+        var (intakeEvent, created) = await _ledger.TryInsertAsync(incoming, cancellationToken);
+        if (created)
+        {
+            Enqueue(intakeEvent);
+        }
+
+        return (intakeEvent, created);
+    }
+
+    /// <summary>Stops the workers; events in flight stay received and are handled after the next start.</summary>
+    public async Task StopAsync()
+    {
+        Task[] workers;
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            workers = _workers;
+        }
+
+        await _stopping.CancelAsync();
+        foreach (var partition in _partitions)
+        {
+            partition.Writer.TryComplete();
+        }
+
+        try
+        {
+            await Task.WhenAll(workers);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected while stopping.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+    }
+
+    private void Enqueue(IntakeEvent intakeEvent)
+    {
+        // Same object, same partition: its versions are handled in arrival order.
+        var hash = StringComparer.Ordinal.GetHashCode(intakeEvent.Bucket + "/" + intakeEvent.ObjectName);
+        var partition = _partitions[(int)((uint)hash % (uint)_partitions.Length)];
+        partition.Writer.TryWrite(intakeEvent);
+    }
+
+    private async Task WorkAsync(ChannelReader<IntakeEvent> reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var intakeEvent in reader.ReadAllAsync(cancellationToken))
+            {
+                await HandleAsync(intakeEvent, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task HandleAsync(IntakeEvent intakeEvent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcome = await _processor.ProcessAsync(intakeEvent, cancellationToken);
+            if (outcome.IsRetry)
+            {
+                await ScheduleRetryAsync(intakeEvent, outcome.Reason ?? "unknown error", cancellationToken);
+                return;
+            }
+
+            await CompleteAsync(intakeEvent, outcome.State!.Value, outcome.Reason, outcome.Dispatches, outcome.Problems, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // The ledger itself failed; the event stays received and is handled again at the next start.
+            _logger.LogError(e, "Could not record the outcome of {Event}; it will be handled again after a restart", intakeEvent.Location);
+        }
+    }
+
+    private async Task CompleteAsync(
+        IntakeEvent intakeEvent, IntakeEventState state, string? reason, IReadOnlyList<IntakeDispatch> dispatches,
+        IReadOnlyList<ManifestProblem> problems, CancellationToken cancellationToken)
+    {
+        if (!await _ledger.CompleteAsync(intakeEvent.Id, state, reason, dispatches, problems, cancellationToken))
+        {
+            return; // Another worker or replica finished it first.
+        }
+
+        switch (state)
+        {
+            case IntakeEventState.Rejected:
+                _logger.LogWarning("Rejected {Event}: {Reason}", intakeEvent.Location, reason);
+                break;
+            case IntakeEventState.Ignored:
+                _logger.LogInformation("Ignored {Change} {Event}: {Reason}", intakeEvent.Change.ToStored(), intakeEvent.Location, reason);
+                break;
+            default:
+                _logger.LogInformation("Dispatched {Event}: {Actions}", intakeEvent.Location,
+                    string.Join(", ", dispatches.Select(d => d.RunId is { } run ? $"{d.Action} {d.Target} (run {run})" : $"{d.Action} {d.Target}")));
+                break;
+        }
+
+        var completed = intakeEvent with
+        {
+            State = state,
+            Reason = reason,
+            Dispatches = dispatches,
+            Problems = problems,
+            FinishedAt = _time.GetUtcNow(),
+        };
+        foreach (var listener in _listeners)
+        {
+            try
+            {
+                listener.OnEventCompleted(completed);
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning(e, "An intake listener failed");
+            }
+        }
+    }
+
+    private async Task ScheduleRetryAsync(IntakeEvent intakeEvent, string reason, CancellationToken cancellationToken)
+    {
+        var attempts = await _ledger.RecordFailedAttemptAsync(intakeEvent.Id, reason, cancellationToken);
+        if (attempts >= _options.MaxAttempts)
+        {
+            await CompleteAsync(
+                intakeEvent, IntakeEventState.Rejected, $"Gave up after {attempts} attempts: {reason}", [], [], cancellationToken);
+            return;
+        }
+
+        var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, _options.RetryDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
+        _logger.LogInformation("Trying {Event} again in {Delay} (attempt {Attempt} of {Max}): {Reason}",
+            intakeEvent.Location, delay, attempts + 1, _options.MaxAttempts, reason);
+        _ = RetryLaterAsync(intakeEvent.Id, delay, cancellationToken);
+    }
+
+    private async Task RetryLaterAsync(long id, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken);
+            if (await _ledger.GetAsync(id, cancellationToken) is { State: IntakeEventState.Received } current)
+            {
+                Enqueue(current);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the event stays received and is handled after the next start.
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Could not queue event {Id} again; it will be handled after a restart", id);
+        }
+    }
+}

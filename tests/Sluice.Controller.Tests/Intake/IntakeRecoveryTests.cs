@@ -1,0 +1,75 @@
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Buckets;
+using Sluice.Controller.Intake;
+
+namespace Sluice.Controller.Tests.Intake;
+
+/// <summary>Crashes between taking an event in and handing it on, and several replicas on one store.</summary>
+public sealed class IntakeRecoveryTests
+{
+    [Fact]
+    public async Task Events_taken_in_but_not_handled_before_a_crash_are_handled_at_start_up_exactly_once()
+    {
+        await using var harness = new IntakeHarness();
+        const int count = 40;
+        for (var i = 0; i < count; i++)
+        {
+            IntakeHarness.WriteAtomically(harness.RolloutsDirectory, $"r{i}.yaml", Manifests.Rollout($"r{i}"));
+        }
+
+        // The previous process took every object in, dispatched half of them, and died before recording it.
+        var services = await harness.BuildAsync();
+        var ledger = harness.Ledger;
+        IBucketSource bucket = services.GetRequiredService<IntakeBuckets>().Get(IntakeChannel.Rollouts);
+        var earlierRuns = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            var item = await bucket.StatAsync($"r{i}.yaml", CancellationToken.None) ?? throw new InvalidOperationException("file missing");
+            var (intakeEvent, created) = await ledger.TryInsertAsync(new IncomingEvent(IntakeChannel.Rollouts, ObjectChange.Finalized, item, "scan"), CancellationToken.None);
+            Assert.True(created);
+            if (i % 2 == 0)
+            {
+                earlierRuns[intakeEvent.IdempotencyKey] = await harness.Flows.StartAsync(
+                    (Sluice.Manifests.RolloutManifest)Sluice.Manifests.ManifestReader.Read(Manifests.Rollout($"r{i}"), "x").Manifests[0],
+                    intakeEvent.IdempotencyKey, intakeEvent.Location, CancellationToken.None);
+            }
+        }
+
+        Assert.All(await harness.EventsAsync(), e => Assert.Equal(IntakeEventState.Received, e.State));
+        await harness.StopAsync();
+
+        await harness.StartAsync();
+        var events = await harness.WaitForSettledAsync(count);
+
+        Assert.Equal(count, events.Length);
+        Assert.All(events, e => Assert.Equal(IntakeEventState.Dispatched, e.State));
+        Assert.Equal(count, harness.Flows.RunsByKey.Count);
+        foreach (var (key, runId) in earlierRuns)
+        {
+            Assert.Equal(runId, events.Single(e => e.IdempotencyKey == key).Dispatches[0].RunId);
+        }
+    }
+
+    [Fact]
+    public async Task Two_replicas_on_one_PostgreSQL_store_hand_each_object_version_on_once()
+    {
+        var store = await TestPostgres.CreateDatabaseAsync();
+        await using var harness = new IntakeHarness(store);
+        await harness.StartAsync();
+        await using var replica = await harness.StartReplicaAsync();
+
+        const int count = 300;
+        for (var i = 0; i < count; i++)
+        {
+            IntakeHarness.WriteAtomically(harness.RolloutsDirectory, $"r{i:D3}.yaml", Manifests.Rollout($"r{i}"));
+        }
+
+        var events = await harness.WaitForSettledAsync(count, TimeSpan.FromSeconds(120));
+
+        Assert.Equal(count, events.Length);
+        Assert.All(events, e => Assert.Equal(IntakeEventState.Dispatched, e.State));
+        var starts = harness.Flows.CallsOf("start");
+        Assert.Equal(count, starts.Count);
+        Assert.Equal(count, starts.Select(c => c.Key).Distinct().Count());
+    }
+}
