@@ -36,7 +36,7 @@ public abstract class CrashTests(ITestOutputHelper output)
             using var worker = WorkerProcess.Start(Arguments(generation));
             await worker.WaitUntilStartedAsync(TimeSpan.FromSeconds(60));
             // A random point in the worker's life: submitting runs, claiming, between a step's effect and its result…
-            if (await worker.WaitForExitAsync(TimeSpan.FromMilliseconds(random.Next(0, 250))))
+            if (await worker.WaitForExitAsync(TimeSpan.FromMilliseconds(random.Next(0, 150))))
             {
                 Assert.True(worker.ExitCode == 0, $"The crash worker failed with exit code {worker.ExitCode}:\n{worker.Output}");
                 generation++; // this generation is complete; the next life gets a new workload

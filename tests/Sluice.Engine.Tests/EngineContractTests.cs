@@ -550,6 +550,62 @@ public abstract class EngineContractTests
     }
 
     [Fact]
+    public async Task A_long_step_keeps_its_lease_through_heartbeats_so_no_other_replica_takes_it()
+    {
+        await using var h = await EngineHarness.CreateAsync(Dialect);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        h.HandleAsync("long", async (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            entered.TrySetResult();
+            await release.Task;
+            return StepOutcome.Succeeded();
+        });
+        void Configure(EngineOptions o)
+        {
+            o.LeaseDuration = TimeSpan.FromSeconds(30);
+            o.PollInterval = TimeSpan.FromHours(1);
+        }
+
+        var replicaA = h.NewEngine("replica-a", Configure);
+        var replicaB = h.NewEngine("replica-b", Configure);
+        var t0 = h.Time.GetUtcNow();
+        var start = await replicaA.StartRunAsync(RunRequests.Steps("long", "long"), Ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var loop = replicaA.RunLoopAsync(stop.Token);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        h.Time.Advance(TimeSpan.FromSeconds(10)); // the heartbeat (every lease/3) renews the lease to t0 + 40 s
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
+        while ((await replicaA.GetRunAsync(start.RunId, Ct))!.Run is var run && run.LeaseOwner == "replica-a" &&
+               (await ReadLeaseExpiryAsync(h, start.RunId)) != t0.AddSeconds(40).ToUnixTimeMilliseconds())
+        {
+            Assert.True(TimeProvider.System.GetUtcNow() < deadline, "The heartbeat never renewed the lease.");
+            await Task.Delay(10, Ct);
+        }
+
+        h.Time.Advance(TimeSpan.FromSeconds(25)); // past the first expiry (t0 + 30 s), before the renewed one
+        Assert.Equal(0, await replicaB.ProcessDueRunsAsync(Ct));
+
+        release.SetResult();
+        var finished = await replicaA.WaitForRunAsync(start.RunId, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await stop.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(RunStatus.Succeeded, finished.Run.Status);
+        Assert.Equal(1, calls);
+    }
+
+    private static Task<long?> ReadLeaseExpiryAsync(EngineHarness h, long runId)
+    {
+        var database = h.OpenDatabase();
+        return database.ReadAsync(
+            async c => (await c.QueryAsync(null, "SELECT lease_expires_at FROM engine_runs WHERE id = @id", r => r.GetNullableInt64(0), CancellationToken.None, ("id", runId)))[0],
+            CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Runs_are_listed_newest_first_with_filters_and_pages()
     {
         await using var h = await EngineHarness.CreateAsync(Dialect);

@@ -11,7 +11,7 @@ namespace Sluice.Engine.Tests;
 /// </summary>
 public sealed class FailoverTests(ITestOutputHelper output)
 {
-    private const int Runs = 8;
+    private const int Runs = 12;
 
     [Fact]
     public async Task When_one_of_two_postgres_replicas_is_killed_mid_step_the_other_finishes_its_runs()
@@ -29,20 +29,23 @@ public sealed class FailoverTests(ITestOutputHelper output)
         using var replicaA = WorkerProcess.Start(Arguments("replica-a"));
         await replicaA.WaitUntilStartedAsync(TimeSpan.FromSeconds(60));
         using var replicaB = WorkerProcess.Start(Arguments("replica-b"));
-        await replicaB.WaitUntilStartedAsync(TimeSpan.FromSeconds(60));
+        var replicaBStarted = replicaB.WaitUntilStartedAsync(TimeSpan.FromSeconds(60));
 
-        // Kill A while it is inside a step: a start without an end.
+        // Kill A while it is inside a step (a start without an end), once B runs beside it.
         var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
         while (true)
         {
             var executions = await ReadExecutionsAsync(db);
             var a = executions.Where(e => e.Replica == "replica-a").ToList();
-            if (a.Count(e => e.Phase == "start") > a.Count(e => e.Phase == "end") && a.Count(e => e.Phase == "end") >= 2)
+            if (replicaBStarted.IsCompletedSuccessfully &&
+                a.Count(e => e.Phase == "start") > a.Count(e => e.Phase == "end") && a.Count(e => e.Phase == "end") >= 2)
             {
                 break;
             }
 
-            Assert.True(TimeProvider.System.GetUtcNow() < deadline, "replica-a never got into a step:\n" + replicaA.Output);
+            Assert.True(
+                TimeProvider.System.GetUtcNow() < deadline && !replicaBStarted.IsFaulted,
+                $"replica-a was never inside a step while replica-b ran:\n{replicaA.Output}\n{replicaB.Output}");
             await Task.Delay(10);
         }
 

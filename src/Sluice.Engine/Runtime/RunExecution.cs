@@ -91,7 +91,7 @@ internal sealed class RunExecution : IDisposable
     public async Task LogAsync(string stepName, int attempt, string message, CancellationToken cancellationToken)
     {
         await store.AppendLogAsync(Run.Id, stepName, attempt, message, cancellationToken);
-        engine.Changes.Fire();
+        engine.RunChanged(Run.Id);
     }
 
     public async Task RunAsync()
@@ -171,11 +171,16 @@ internal sealed class RunExecution : IDisposable
 
                 if (ready.Count == 1)
                 {
-                    await ExecuteStepAsync(ready[0]);
+                    // One step at a time: each completion may start the next step in the same transaction.
+                    var next = await ExecuteStepAsync(ready[0], chain: true, startedInChain: false);
+                    while (next is not null && !Stopping.IsCancellationRequested)
+                    {
+                        next = await ExecuteStepAsync(next, chain: true, startedInChain: true);
+                    }
                 }
                 else
                 {
-                    await Task.WhenAll(ready.Select(ExecuteStepAsync));
+                    await Task.WhenAll(ready.Select(s => ExecuteStepAsync(s, chain: false, startedInChain: false)));
                 }
             }
         }
@@ -274,14 +279,29 @@ internal sealed class RunExecution : IDisposable
                 return (touched, await work(c, t, now));
             },
             CancellationToken.None);
+        AfterTouch(touch, expires);
+        return result;
+    }
+
+    /// <summary>Stores step transitions together with the lease touch, in one command.</summary>
+    private async Task SaveStepsAsync(params (StepRow Step, StepStatus Expected)[] updates)
+    {
+        var now = Database.NowMs();
+        var expires = now + (long)engine.Options.LeaseDuration.TotalMilliseconds;
+        var touch = await Database.WriteAsync(
+            (c, t) => RunStore.TouchAndSaveStepsAsync(c, t, Run.Id, Owner, expires, now, updates, CancellationToken.None),
+            CancellationToken.None);
+        AfterTouch(touch, expires);
+    }
+
+    private void AfterTouch(LeaseTouch touch, long expires)
+    {
         Run.LeaseExpiresAt = expires;
         if (touch.CancelRequestedAt is not null && Run.CancelRequestedAt is null && !Run.Status.IsFinished())
         {
             Run.CancelRequestedAt = touch.CancelRequestedAt;
             RequestCancel(touch.CancelReason ?? "cancelled");
         }
-
-        return result;
     }
 
     private async Task TryReleaseAsync(long nextDueAt)
@@ -306,7 +326,7 @@ internal sealed class RunExecution : IDisposable
             Run.Status = RunStatus.Running;
             Run.StartedAt = Database.NowMs();
             Run.DeadlineAt = Run.TimeoutMs is { } timeout ? Run.StartedAt + timeout : null;
-            engine.Changes.Fire();
+            engine.RunChanged(Run.Id);
         }
 
         return started;
@@ -335,7 +355,7 @@ internal sealed class RunExecution : IDisposable
             step.FinishedAt = now;
         }
 
-        engine.Changes.Fire();
+        engine.RunFinished(Run.Id);
         if (woken is not null)
         {
             engine.Wake();
@@ -372,11 +392,11 @@ internal sealed class RunExecution : IDisposable
         }
     }
 
-    private bool DependenciesDone(StepRow step)
+    private bool DependenciesDone(StepRow step, StepRow? updated = null)
     {
         foreach (var dependency in step.DependsOn)
         {
-            var other = Array.Find(steps, s => s.Name == dependency);
+            var other = updated?.Name == dependency ? updated : Array.Find(steps, s => s.Name == dependency);
             if (other is null || other.Status is not (StepStatus.Succeeded or StepStatus.Skipped))
             {
                 return false;
@@ -406,32 +426,40 @@ internal sealed class RunExecution : IDisposable
         return next ?? now + (long)engine.Options.QueuedRecheckInterval.TotalMilliseconds;
     }
 
-    private async Task ExecuteStepAsync(StepRow step)
+    private static StepRow StartedCopy(StepRow step, long now)
     {
-        var resumed = step.Status == StepStatus.Running;
-        var attempt = step.Status == StepStatus.Pending ? step.Attempt + 1 : Math.Max(1, step.Attempt);
-        if (!resumed)
+        var running = step.Clone();
+        running.Status = StepStatus.Running;
+        running.Attempt = step.Status == StepStatus.Pending ? step.Attempt + 1 : Math.Max(1, step.Attempt);
+        running.StartedAt ??= now;
+        running.DeadlineAt ??= step.TimeoutMs is { } timeout ? now + timeout : null;
+        running.DueAt = null;
+        return running;
+    }
+
+    /// <summary>
+    /// Executes one step and stores its outcome. With <paramref name="chain"/>, when the outcome makes exactly one
+    /// other step ready, that step is started in the same transaction and returned, to be executed next.
+    /// </summary>
+    private async Task<StepRow?> ExecuteStepAsync(StepRow step, bool chain, bool startedInChain)
+    {
+        var resumed = step.Status == StepStatus.Running && !startedInChain;
+        var attempt = startedInChain || resumed ? Math.Max(1, step.Attempt) : step.Status == StepStatus.Pending ? step.Attempt + 1 : Math.Max(1, step.Attempt);
+        if (!resumed && !startedInChain)
         {
-            var now = Database.NowMs();
-            var running = step.Clone();
-            running.Status = StepStatus.Running;
-            running.Attempt = attempt;
-            running.StartedAt ??= now;
-            running.DeadlineAt ??= step.TimeoutMs is { } timeout ? now + timeout : null;
-            running.DueAt = null;
-            await WriteAsync((c, t, n) => RunStore.SaveStepAsync(c, t, running, step.Status, n, CancellationToken.None));
+            var running = StartedCopy(step, Database.NowMs());
+            await SaveStepsAsync((running, step.Status));
             step = Replace(running);
-            engine.Changes.Fire();
+            engine.RunChanged(Run.Id);
         }
 
         var handler = engine.FindHandler(step.Kind);
         if (handler is null)
         {
-            await SaveOutcomeAsync(
+            return await SaveOutcomeAsync(
                 step, StepStatus.Running,
                 StepOutcome.Failed($"no handler is registered for step kind '{step.Kind}'; register an IStepHandler with that Kind"),
-                step.DataJson, attempt);
-            return;
+                step.DataJson, attempt, chain: false);
         }
 
         var context = new StepContext(this, step, attempt, resumed);
@@ -457,13 +485,13 @@ internal sealed class RunExecution : IDisposable
         catch (OperationCanceledException) when (CancelRequested || Stopping.IsCancellationRequested)
         {
             // The run loop cancels the run, or the next owner resumes the step.
-            return;
+            return null;
         }
         catch (OperationCanceledException) when (deadlineSource.IsCancellationRequested)
         {
             if (Run.DeadlineAt is { } runDeadline && runDeadline <= Database.NowMs())
             {
-                return; // the run loop fails the run
+                return null; // the run loop fails the run
             }
 
             outcome = StepOutcome.Failed($"the step timed out after {Format(step.TimeoutMs)}");
@@ -475,7 +503,7 @@ internal sealed class RunExecution : IDisposable
             await TryLogAsync(step.Name, attempt, $"attempt {attempt} threw {ex.GetType().Name}: {ex.Message}");
         }
 
-        await SaveOutcomeAsync(step, StepStatus.Running, outcome, context.DataJson, attempt);
+        return await SaveOutcomeAsync(step, StepStatus.Running, outcome, context.DataJson, attempt, chain);
     }
 
     private async Task TryLogAsync(string stepName, int attempt, string message)
@@ -492,7 +520,8 @@ internal sealed class RunExecution : IDisposable
 
     private static long? MinDeadline(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
-    private async Task SaveOutcomeAsync(StepRow step, StepStatus expected, StepOutcome outcome, string? dataJson, int attempt)
+    private async Task<StepRow?> SaveOutcomeAsync(
+        StepRow step, StepStatus expected, StepOutcome outcome, string? dataJson, int attempt, bool chain = false)
     {
         var now = Database.NowMs();
         var next = step.Clone();
@@ -542,9 +571,54 @@ internal sealed class RunExecution : IDisposable
                 throw new InvalidOperationException($"Unknown step outcome {outcome.Kind}.");
         }
 
-        await WriteAsync((c, t, n) => RunStore.SaveStepAsync(c, t, next, expected, n, CancellationToken.None));
+        var successor = chain ? FindSuccessor(next, now) : null;
+        var started = successor is null ? null : StartedCopy(successor, now);
+        if (started is null)
+        {
+            await SaveStepsAsync((next, expected));
+        }
+        else
+        {
+            await SaveStepsAsync((next, expected), (started, successor!.Status));
+        }
+
         Replace(next);
-        engine.Changes.Fire();
+        if (started is not null)
+        {
+            Replace(started);
+        }
+
+        engine.RunChanged(Run.Id);
+        return started;
+    }
+
+    /// <summary>The one step that <paramref name="finished"/> makes ready now, if exactly one and nothing else needs the loop.</summary>
+    private StepRow? FindSuccessor(StepRow finished, long now)
+    {
+        if (finished.Status is not (StepStatus.Succeeded or StepStatus.Skipped) || CancelRequested || LeaseLost ||
+            Run.DeadlineAt <= now || Array.Exists(steps, s => !s.Status.IsFinished() && s.Position != finished.Position && s.DeadlineAt <= now))
+        {
+            return null;
+        }
+
+        StepRow? found = null;
+        foreach (var candidate in steps)
+        {
+            if (candidate.Position == finished.Position || candidate.Status is not (StepStatus.Pending or StepStatus.Waiting) ||
+                candidate.DueAt > now || !DependenciesDone(candidate, finished))
+            {
+                continue;
+            }
+
+            if (found is not null)
+            {
+                return null; // several ready: the run loop executes them side by side
+            }
+
+            found = candidate;
+        }
+
+        return found;
     }
 
     private StepRow Replace(StepRow updated)

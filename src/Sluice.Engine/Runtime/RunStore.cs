@@ -176,22 +176,54 @@ internal sealed class RunStore
         return rows.Count == 0 ? null : rows[0];
     }
 
-    /// <summary>Writes a step's mutable columns if it is still in <paramref name="expected"/>.</summary>
-    public static async Task SaveStepAsync(DbConnection c, DbTransaction t, StepRow step, StepStatus expected, long now, CancellationToken ct)
+    /// <summary>
+    /// Touches the lease and writes steps' mutable columns, each only if still in its expected state, as one command
+    /// (one round trip): every statement returns a row, and a missing row aborts the transaction.
+    /// </summary>
+    public static async Task<LeaseTouch> TouchAndSaveStepsAsync(
+        DbConnection c, DbTransaction t, long runId, string owner, long expiresAt, long now,
+        IReadOnlyList<(StepRow Step, StepStatus Expected)> updates, CancellationToken ct)
     {
-        var changed = await c.ExecuteAsync(
-            t,
-            "UPDATE engine_steps SET status = @status, attempt = @attempt, data_json = @data, output_json = @output, reason = @reason, " +
-            "due_at = @due, started_at = @started, finished_at = @finished, deadline_at = @deadline, updated_at = @now " +
-            "WHERE run_id = @run AND position = @pos AND status = @expected",
-            ct,
-            ("status", step.Status.ToStored()), ("attempt", step.Attempt), ("data", step.DataJson), ("output", step.OutputJson),
-            ("reason", step.Reason), ("due", step.DueAt), ("started", step.StartedAt), ("finished", step.FinishedAt),
-            ("deadline", step.DeadlineAt), ("now", now), ("run", step.RunId), ("pos", step.Position), ("expected", expected.ToStored()));
-        if (changed != 1)
+        var sql = new StringBuilder(
+            "UPDATE engine_runs SET lease_expires_at = @expires WHERE id = @id AND lease_owner = @owner RETURNING cancel_requested_at, cancel_reason;");
+        await using var command = c.CreateCommand("", t, ("expires", expiresAt), ("id", runId), ("owner", owner), ("now", now));
+        for (var i = 0; i < updates.Count; i++)
         {
-            throw new LeaseLostException($"Step {step.Name} of run {step.RunId} was no longer {expected.ToStored()}.");
+            var (step, expected) = updates[i];
+            sql.Append(CultureInfo.InvariantCulture,
+                $"UPDATE engine_steps SET status = @status{i}, attempt = @attempt{i}, data_json = @data{i}, output_json = @output{i}, " +
+                $"reason = @reason{i}, due_at = @due{i}, started_at = @started{i}, finished_at = @finished{i}, deadline_at = @deadline{i}, " +
+                $"updated_at = @now WHERE run_id = @id AND position = @pos{i} AND status = @expected{i} RETURNING position;");
+            command.AddParameter($"status{i}", step.Status.ToStored());
+            command.AddParameter($"attempt{i}", step.Attempt);
+            command.AddParameter($"data{i}", step.DataJson);
+            command.AddParameter($"output{i}", step.OutputJson);
+            command.AddParameter($"reason{i}", step.Reason);
+            command.AddParameter($"due{i}", step.DueAt);
+            command.AddParameter($"started{i}", step.StartedAt);
+            command.AddParameter($"finished{i}", step.FinishedAt);
+            command.AddParameter($"deadline{i}", step.DeadlineAt);
+            command.AddParameter($"pos{i}", step.Position);
+            command.AddParameter($"expected{i}", expected.ToStored());
         }
+
+        command.CommandText = sql.ToString();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            throw new LeaseLostException($"Run {runId} is no longer leased by {owner}.");
+        }
+
+        var touch = new LeaseTouch(reader.GetNullableInt64(0), reader.GetNullableString(1));
+        foreach (var (step, expected) in updates)
+        {
+            if (!await reader.NextResultAsync(ct) || !await reader.ReadAsync(ct))
+            {
+                throw new LeaseLostException($"Step {step.Name} of run {runId} was no longer {expected.ToStored()}.");
+            }
+        }
+
+        return touch;
     }
 
     /// <summary>

@@ -75,8 +75,9 @@ public sealed class WorkflowEngine : IAsyncDisposable
 
     internal ILogger Logger { get; }
 
-    /// <summary>Fired on every step and run transition and log line (for followers and waiters).</summary>
-    internal Pulse Changes { get; } = new();
+    // Pulses per run that someone in this process waits on (followers, WaitForRunAsync): fired on each of that run's
+    // transitions and log lines, so that a waiter re-reads only when its run changed.
+    private readonly ConcurrentDictionary<long, Pulse> runChanges = new();
 
     // Resolved on first use so that handlers and observers may themselves depend on the engine.
     internal IReadOnlyList<IRunObserver> Observers => observers ??= observerSource.ToList();
@@ -117,7 +118,6 @@ public sealed class WorkflowEngine : IAsyncDisposable
         if (start.Created)
         {
             Wake();
-            Changes.Fire();
         }
 
         return start;
@@ -173,51 +173,68 @@ public sealed class WorkflowEngine : IAsyncDisposable
         await EnsureStoreReadyAsync(cancellationToken);
         var last = afterId;
         var finishedSeen = false;
-        while (true)
+        var pulse = runChanges.GetOrAdd(runId, _ => new Pulse());
+        try
         {
-            var changed = Changes.WaitAsync();
-            var logs = await store.GetLogsAsync(runId, stepName, last, 500, cancellationToken);
-            foreach (var log in logs)
+            while (true)
             {
-                last = log.Id;
-                yield return log;
-            }
+                var changed = pulse.WaitAsync();
+                var logs = await store.GetLogsAsync(runId, stepName, last, 500, cancellationToken);
+                foreach (var log in logs)
+                {
+                    last = log.Id;
+                    yield return log;
+                }
 
-            if (logs.Count == 500)
-            {
-                continue;
-            }
+                if (logs.Count == 500)
+                {
+                    continue;
+                }
 
-            if (finishedSeen)
-            {
-                yield break;
-            }
+                if (finishedSeen)
+                {
+                    yield break;
+                }
 
-            var run = await store.GetRunDetailAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
-            if (run.Run.IsFinished)
-            {
-                // One more read: lines written just before the run finished are returned before the stream ends.
-                finishedSeen = true;
-                continue;
-            }
+                var run = await store.GetRunDetailAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+                if (run.Run.IsFinished)
+                {
+                    // One more read: lines written just before the run finished are returned before the stream ends.
+                    finishedSeen = true;
+                    continue;
+                }
 
-            await Pulse.WaitAnyAsync(changed, Options.PollInterval, Database.TimeProvider, cancellationToken);
+                await Pulse.WaitAnyAsync(changed, Options.PollInterval, Database.TimeProvider, cancellationToken);
+            }
+        }
+        finally
+        {
+            runChanges.TryRemove(KeyValuePair.Create(runId, pulse));
         }
     }
 
     /// <summary>Waits until the run has finished (this replica's transitions wake it at once; others are polled).</summary>
     public async Task<RunDetail> WaitForRunAsync(long runId, CancellationToken cancellationToken)
     {
-        while (true)
+        var pulse = runChanges.GetOrAdd(runId, _ => new Pulse());
+        try
         {
-            var changed = Changes.WaitAsync();
-            var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
-            if (run.Run.IsFinished)
+            while (true)
             {
-                return run;
-            }
+                var changed = pulse.WaitAsync();
+                var run = await GetRunAsync(runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+                if (run.Run.IsFinished)
+                {
+                    return run;
+                }
 
-            await Pulse.WaitAnyAsync(changed, Options.PollInterval, Database.TimeProvider, cancellationToken);
+                await Pulse.WaitAnyAsync(changed, Options.PollInterval, Database.TimeProvider, cancellationToken);
+            }
+        }
+        finally
+        {
+            // Another waiter on the same run falls back to polling; entries do not pile up.
+            runChanges.TryRemove(KeyValuePair.Create(runId, pulse));
         }
     }
 
@@ -356,6 +373,24 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     internal IStepHandler? FindHandler(string kind) => Handlers.GetValueOrDefault(kind);
+
+    /// <summary>Wakes this process's waiters on the run (a transition or a log line was stored).</summary>
+    internal void RunChanged(long runId)
+    {
+        if (runChanges.TryGetValue(runId, out var pulse))
+        {
+            pulse.Fire();
+        }
+    }
+
+    /// <summary>Forgets the waiters' pulse of a finished run (they re-read once more and stop).</summary>
+    internal void RunFinished(long runId)
+    {
+        if (runChanges.TryRemove(runId, out var pulse))
+        {
+            pulse.Fire();
+        }
+    }
 
     /// <summary>Wakes the loop now (new or newly due work in this process).</summary>
     internal void Wake() => work.Fire();

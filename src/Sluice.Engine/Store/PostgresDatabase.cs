@@ -14,6 +14,19 @@ internal sealed class PostgresDatabase : DatabaseBase
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         DisplayName = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        // The engine sends the same few statements over and over: let Npgsql prepare them on the server, and skip the
+        // state reset of pooled connections (nothing here changes session state). Explicit settings win.
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
+        }
+
         dataSource = NpgsqlDataSource.Create(builder);
     }
 

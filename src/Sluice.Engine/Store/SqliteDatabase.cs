@@ -14,6 +14,7 @@ internal sealed class SqliteDatabase : DatabaseBase
     private readonly string connectionString;
     private readonly SemaphoreSlim writeGate = new(1, 1);
     private int walEnabled;
+    private DbConnection? writer;
 
     public SqliteDatabase(string path, TimeProvider timeProvider)
         : base(timeProvider)
@@ -53,10 +54,6 @@ internal sealed class SqliteDatabase : DatabaseBase
                 Volatile.Write(ref walEnabled, 1);
             }
 
-            // synchronous=NORMAL in WAL mode keeps every commit atomic and durable across process crashes
-            // (only an OS crash may lose the last commits), at a fraction of FULL's fsync cost.
-            await connection.ExecuteAsync(
-                null, $"PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA synchronous=NORMAL;", cancellationToken);
             return connection;
         }
         catch (SqliteException ex)
@@ -67,11 +64,17 @@ internal sealed class SqliteDatabase : DatabaseBase
         }
     }
 
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
+        await writeGate.WaitAsync();
+        if (writer is not null)
+        {
+            await writer.DisposeAsync();
+            writer = null;
+        }
+
         writeGate.Dispose();
         SqliteConnection.ClearAllPools();
-        return ValueTask.CompletedTask;
     }
 
     protected override async Task<T> WriteOnceAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
@@ -79,18 +82,39 @@ internal sealed class SqliteDatabase : DatabaseBase
         await writeGate.WaitAsync(cancellationToken);
         try
         {
-            await using var connection = await OpenConnectionAsync(cancellationToken);
-            // Serializable maps to BEGIN IMMEDIATE: the write lock is taken up front, so a transaction never fails
-            // half-way when it upgrades from reading to writing.
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
+            writer ??= await OpenWriterAsync(cancellationToken);
+            try
+            {
+                // Serializable maps to BEGIN IMMEDIATE: the write lock is taken up front, so a transaction never fails
+                // half-way when it upgrades from reading to writing.
+                await using var transaction = await writer.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+                var result = await work(writer, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            catch (SqliteException)
+            {
+                // Start the next write on a fresh connection rather than trust this one's state.
+                await writer.DisposeAsync();
+                writer = null;
+                throw;
+            }
         }
         finally
         {
             writeGate.Release();
         }
+    }
+
+    /// <summary>The one writer of this process: opened once, so its pragmas are set once.</summary>
+    private async Task<DbConnection> OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenConnectionAsync(cancellationToken);
+        // synchronous=NORMAL in WAL mode keeps every commit atomic and durable across process crashes (only an OS
+        // crash may lose the last commits), at a fraction of FULL's fsync cost. The busy timeout covers writers of
+        // other processes.
+        await connection.ExecuteAsync(null, $"PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA synchronous=NORMAL;", cancellationToken);
+        return connection;
     }
 
     protected override bool IsTransient(Exception exception) =>
