@@ -5,6 +5,8 @@ return args.FirstOrDefault() switch
 {
     "buckets" => await BucketsBench.RunAsync(args[1..]),
     "engine" => await EngineBench.RunAsync(args[1..]),
+    "emulator" => await EmulatorBench.RunAsync(args[1..]),
+    "schedules" => await SchedulesBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 

@@ -76,6 +76,7 @@ internal sealed class JobStore
     {
         lock (_writeLock)
         {
+            Directory.CreateDirectory(_directory);
             var temp = _tableFile + ".tmp";
             File.WriteAllText(temp, tableJson);
             File.Move(temp, _tableFile, overwrite: true);

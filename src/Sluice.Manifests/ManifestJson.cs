@@ -17,6 +17,13 @@ public static class ManifestJson
     public static string Serialize<T>(T value, bool indented = false) =>
         JsonSerializer.Serialize(value, indented ? IndentedOptions : Options);
 
+    /// <summary>
+    /// Whether two specs say the same thing (records holding maps and lists compare those by reference, so
+    /// compare the stored forms; map order does not matter).
+    /// </summary>
+    public static bool AreEquivalent<T>(T first, T second) =>
+        System.Text.Json.Nodes.JsonNode.DeepEquals(JsonSerializer.SerializeToNode(first, Options), JsonSerializer.SerializeToNode(second, Options));
+
     public static T Deserialize<T>(string json) =>
         JsonSerializer.Deserialize<T>(json, Options) ?? throw new JsonException($"the JSON holds null instead of a {typeof(T).Name}");
 
@@ -32,7 +39,7 @@ public static class ManifestJson
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         options.Converters.Add(new DurationJsonConverter());
-        options.MakeReadOnly();
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 

@@ -85,6 +85,13 @@ public sealed class StreamingJobTests(EmulatorFixture fixture)
         Assert.Equal(400, refused.StatusCode);
         Assert.Equal("INVALID_ARGUMENT", refused.Status);
 
+        // As on Dataflow, one request cannot change both the state and masked fields.
+        var both = await Assert.ThrowsAsync<DataflowApiException>(() => Client.UpdateJobAsync(job.Id!,
+            new Job { RequestedState = JobState.Cancelled, RuntimeUpdatableParams = new RuntimeUpdatableParams { MaxNumWorkers = 4 } },
+            "runtime_updatable_params.max_num_workers"));
+        Assert.Equal("INVALID_ARGUMENT", both.Status);
+        Assert.Equal(JobState.Running, (await Client.GetJobAsync(job.Id!)).State);
+
         await Client.CancelJobAsync(job.Id!);
         await fixture.WaitForStateAsync(job.Id!, JobState.Cancelled);
     }
@@ -126,6 +133,40 @@ public sealed class StreamingJobTests(EmulatorFixture fixture)
         Assert.All(errors.JobMessages!, message => Assert.Equal(JobMessageImportance.Error, message.MessageImportance));
         Assert.Contains(errors.JobMessages!, message => message.MessageText!.Contains("simulated failure after 10 elements", StringComparison.Ordinal));
         Assert.Contains(errors.JobMessages!, message => message.MessageText!.Contains("exited with code 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Streaming_counter_consumes_files_dropped_into_its_input_directory()
+    {
+        var name = EmulatorFixture.UniqueName("input");
+        var output = $"gs://out/{name}";
+        var input = $"gs://in/{name}";
+        var job = (await Client.LaunchTemplateAsync(ExampleTemplates.StreamingCounter, new LaunchTemplateParameters
+        {
+            JobName = name,
+            Parameters = new() { ["output"] = output, ["inputDir"] = input, ["intervalMs"] = "20" },
+        })).Job!;
+        await fixture.WaitForStateAsync(job.Id!, JobState.Running);
+
+        var inputDirectory = BucketPaths.ToLocalPath(fixture.BucketsDirectory, input);
+        Directory.CreateDirectory(inputDirectory);
+        await DropAsync(inputDirectory, "a.txt", "alpha", "beta", "gamma");
+        await WaitForElementsAsync(output, 3);
+        await DropAsync(inputDirectory, "b.txt", "delta");
+        await WaitForElementsAsync(output, 4);
+
+        await Client.DrainJobAsync(job.Id!);
+        await fixture.WaitForStateAsync(job.Id!, JobState.Drained);
+        var payloads = File.ReadAllLines(LocalDirectory(output, "elements.txt")).Select(line => line.Split('\t')[2]);
+        Assert.Equal(["alpha", "beta", "gamma", "delta"], payloads);
+    }
+
+    /// <summary>Drops a file the way uploads land: written under a temporary name, then renamed.</summary>
+    private static async Task DropAsync(string directory, string name, params string[] lines)
+    {
+        var temp = Path.Combine(directory, name + ".tmp");
+        await File.WriteAllLinesAsync(temp, lines);
+        File.Move(temp, Path.Combine(directory, name));
     }
 
     private string LocalDirectory(string gcsPath, params string[] more) =>

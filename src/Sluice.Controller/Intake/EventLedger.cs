@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Sluice.Buckets;
 using Sluice.Engine;
+using Sluice.Manifests;
 
 namespace Sluice.Controller.Intake;
 
@@ -55,7 +56,7 @@ public sealed class EventLedger
 {
     private const string EventColumns =
         "id, channel, bucket, object_name, generation, change, source, state, reason, dispatches, size, " +
-        "object_updated_at, observed_at, received_at, finished_at, attempts";
+        "object_updated_at, observed_at, received_at, finished_at, attempts, problems";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly IDatabase _database;
@@ -161,7 +162,13 @@ public sealed class EventLedger
 
     /// <summary>Ends an event in a final state; false when it had already left state received.</summary>
     public Task<bool> CompleteAsync(
-        long id, IntakeEventState state, string? reason, IReadOnlyList<IntakeDispatch>? dispatches, CancellationToken cancellationToken)
+        long id, IntakeEventState state, string? reason, IReadOnlyList<IntakeDispatch>? dispatches, CancellationToken cancellationToken) =>
+        CompleteAsync(id, state, reason, dispatches, null, cancellationToken);
+
+    /// <summary>Ends an event in a final state with the problems of an invalid manifest; false when it had already left state received.</summary>
+    public Task<bool> CompleteAsync(
+        long id, IntakeEventState state, string? reason, IReadOnlyList<IntakeDispatch>? dispatches,
+        IReadOnlyList<ManifestProblem>? problems, CancellationToken cancellationToken)
     {
         if (state == IntakeEventState.Received)
         {
@@ -172,12 +179,13 @@ public sealed class EventLedger
             async (connection, transaction) => await connection.ExecuteAsync(
                 transaction,
                 """
-                UPDATE intake_events SET state = @state, reason = @reason, dispatches = @dispatches, finished_at = @now
+                UPDATE intake_events SET state = @state, reason = @reason, dispatches = @dispatches, problems = @problems, finished_at = @now
                 WHERE id = @id AND state = 'received'
                 """,
                 cancellationToken,
                 ("state", state.ToStored()),
                 ("reason", reason),
+                ("problems", problems is { Count: > 0 } ? JsonSerializer.Serialize(problems, Json) : null),
                 ("dispatches", dispatches is { Count: > 0 } ? JsonSerializer.Serialize(dispatches, Json) : null),
                 ("now", _database.NowMs()),
                 ("id", id)) == 1,
@@ -508,5 +516,8 @@ public sealed class EventLedger
         ReceivedAt = DbTime.FromUnixMs(r.GetInt64(13)),
         FinishedAt = DbTime.FromUnixMs(r.GetNullableInt64(14)),
         Attempts = r.GetInt32(15),
+        Problems = r.GetNullableString(16) is { } problems
+            ? JsonSerializer.Deserialize<List<ManifestProblem>>(problems, Json) ?? []
+            : [],
     };
 }

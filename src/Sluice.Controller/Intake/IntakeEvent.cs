@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Sluice.Manifests;
 
 namespace Sluice.Controller.Intake;
 
@@ -48,6 +49,9 @@ public sealed record IntakeEvent
 
     /// <summary>Why the event was rejected or ignored.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>For an object that is not a valid manifest: every problem, with line, column and field.</summary>
+    public IReadOnlyList<ManifestProblem> Problems { get; init; } = [];
 
     /// <summary>What the event led to, one entry per manifest document.</summary>
     public IReadOnlyList<IntakeDispatch> Dispatches { get; init; } = [];

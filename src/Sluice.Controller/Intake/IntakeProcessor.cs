@@ -7,6 +7,9 @@ namespace Sluice.Controller.Intake;
 /// <summary>What handling an event came to: a final state, or another attempt later.</summary>
 public sealed record IntakeOutcome(IntakeEventState? State, string? Reason, IReadOnlyList<IntakeDispatch> Dispatches)
 {
+    /// <summary>The problems of an invalid manifest.</summary>
+    public IReadOnlyList<ManifestProblem> Problems { get; init; } = [];
+
     public bool IsRetry => State is null;
 
     public static IntakeOutcome Dispatched(IReadOnlyList<IntakeDispatch> dispatches) => new(IntakeEventState.Dispatched, null, dispatches);
@@ -45,8 +48,8 @@ public sealed class IntakeProcessor
         _ledger = ledger;
         _buckets = buckets;
         _templates = templates;
-        _rollouts = rollouts.FirstOrDefault();
-        _schedules = schedules.FirstOrDefault();
+        _rollouts = rollouts.LastOrDefault();
+        _schedules = schedules.LastOrDefault();
         _logger = logger;
     }
 
@@ -98,7 +101,11 @@ public sealed class IntakeProcessor
         var read = ManifestReader.Read(content.Text, intakeEvent.Location);
         if (!read.IsValid)
         {
-            return IntakeOutcome.Rejected(string.Join('\n', read.Problems.Select(p => p.ToString())));
+            var first = read.Problems[0].ToString();
+            var reason = read.Problems.Count == 1
+                ? $"The manifest is not valid: {first}"
+                : $"The manifest is not valid ({read.Problems.Count} problems): {first} …";
+            return IntakeOutcome.Rejected(reason) with { Problems = read.Problems };
         }
 
         if (read.Manifests.Count == 0)

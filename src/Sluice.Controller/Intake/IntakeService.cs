@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Sluice.Manifests;
 
 namespace Sluice.Controller.Intake;
 
@@ -160,7 +161,7 @@ public sealed class IntakeService : IAsyncDisposable
                 return;
             }
 
-            await CompleteAsync(intakeEvent, outcome.State!.Value, outcome.Reason, outcome.Dispatches, cancellationToken);
+            await CompleteAsync(intakeEvent, outcome.State!.Value, outcome.Reason, outcome.Dispatches, outcome.Problems, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -174,9 +175,10 @@ public sealed class IntakeService : IAsyncDisposable
     }
 
     private async Task CompleteAsync(
-        IntakeEvent intakeEvent, IntakeEventState state, string? reason, IReadOnlyList<IntakeDispatch> dispatches, CancellationToken cancellationToken)
+        IntakeEvent intakeEvent, IntakeEventState state, string? reason, IReadOnlyList<IntakeDispatch> dispatches,
+        IReadOnlyList<ManifestProblem> problems, CancellationToken cancellationToken)
     {
-        if (!await _ledger.CompleteAsync(intakeEvent.Id, state, reason, dispatches, cancellationToken))
+        if (!await _ledger.CompleteAsync(intakeEvent.Id, state, reason, dispatches, problems, cancellationToken))
         {
             return; // Another worker or replica finished it first.
         }
@@ -200,6 +202,7 @@ public sealed class IntakeService : IAsyncDisposable
             State = state,
             Reason = reason,
             Dispatches = dispatches,
+            Problems = problems,
             FinishedAt = _time.GetUtcNow(),
         };
         foreach (var listener in _listeners)
@@ -221,7 +224,7 @@ public sealed class IntakeService : IAsyncDisposable
         if (attempts >= _options.MaxAttempts)
         {
             await CompleteAsync(
-                intakeEvent, IntakeEventState.Rejected, $"Gave up after {attempts} attempts: {reason}", [], cancellationToken);
+                intakeEvent, IntakeEventState.Rejected, $"Gave up after {attempts} attempts: {reason}", [], [], cancellationToken);
             return;
         }
 

@@ -5,19 +5,35 @@ using YamlDotNet.Core.Events;
 
 namespace Sluice.Controller.Intake;
 
+/// <summary>One manifest file sent for applying: its path (for messages) and its text (YAML or JSON).</summary>
+public sealed record ManifestFile(string Path, string Text);
+
+/// <summary>What an apply did with one document.</summary>
+public enum ApplyAction
+{
+    /// <summary>Written as a new object version; the watcher takes it in like any upload.</summary>
+    Written,
+
+    /// <summary>The object already holds exactly this text; nothing was written (no new run).</summary>
+    Unchanged,
+
+    /// <summary>Dry run: it would be written.</summary>
+    Planned,
+}
+
 /// <summary>One manifest document of an apply, and the bucket object it went (or would go) to.</summary>
-/// <param name="Generation">The generation written; null for a dry run.</param>
+/// <param name="Generation">The object's generation (written or unchanged); null for a dry run.</param>
 public sealed record AppliedManifest(
-    string Kind,
-    string Name,
+    Manifest Manifest,
     string Channel,
     string Bucket,
     string ObjectName,
     long? Generation,
+    ApplyAction Action,
     ManifestPlan? Plan = null);
 
-/// <summary>The answer to an apply: the objects written (or, for a dry run, planned), or the problems found.</summary>
-public sealed record ApplyResult(bool DryRun, IReadOnlyList<AppliedManifest> Manifests, IReadOnlyList<ManifestProblem> Problems)
+/// <summary>The answer to an apply: the documents and their objects, or every problem found (then nothing was written).</summary>
+public sealed record ApplyResult(bool DryRun, int DocumentCount, IReadOnlyList<AppliedManifest> Manifests, IReadOnlyList<ManifestProblem> Problems)
 {
     public bool IsValid => Problems.Count == 0;
 }
@@ -25,8 +41,9 @@ public sealed record ApplyResult(bool DryRun, IReadOnlyList<AppliedManifest> Man
 /// <summary>
 /// <c>sluice apply</c>: writes manifests into the watched buckets (Rollouts into the rollouts bucket, Schedules and
 /// Unschedules into the schedules bucket) with the atomic writer, so that the bucket stays the source of truth and
-/// the watcher takes each write in exactly like an upload. Each document becomes its own object,
-/// <c>PREFIX/NAME.yaml</c>, holding the document's own text; writing it again is a new generation and a new run.
+/// the watcher takes each write in exactly like an upload. Every document of every file is checked first; only when
+/// all are valid is anything written. Each document becomes its own object, <c>PREFIX/NAME.yaml</c>, holding the
+/// document's own text.
 /// </summary>
 public sealed class ManifestApplier
 {
@@ -41,90 +58,51 @@ public sealed class ManifestApplier
         _planners = planners.ToArray();
     }
 
-    /// <param name="text">The file's text: YAML (several documents allowed) or JSON.</param>
-    /// <param name="path">The file name, for messages.</param>
-    /// <param name="dryRun">Validate and plan only; write nothing.</param>
-    public async Task<ApplyResult> ApplyAsync(string text, string path, bool dryRun, CancellationToken cancellationToken)
+    /// <summary>Checks the files as an apply would (syntax, fields, templates, names), writing nothing.</summary>
+    public async Task<ApplyResult> ValidateAsync(IReadOnlyList<ManifestFile> files, CancellationToken cancellationToken)
     {
-        var read = ManifestReader.Read(text, path);
-        if (!read.IsValid)
-        {
-            return new ApplyResult(dryRun, [], read.Problems);
-        }
+        var (_, count, problems) = await CheckAsync(files, cancellationToken);
+        return new ApplyResult(true, count, [], problems);
+    }
 
-        if (read.Manifests.Count == 0)
-        {
-            return new ApplyResult(dryRun, [], [Problem(path, 1, "", "the file holds no manifest; write a document with apiVersion: sluice/v1 and kind: Rollout or Schedule")]);
-        }
-
-        var problems = new List<ManifestProblem>();
-        foreach (var manifest in read.Manifests)
-        {
-            var (template, field) = manifest switch
-            {
-                RolloutManifest rollout => (rollout.Spec.To.Template, "spec.to.template.gcsPath"),
-                ScheduleManifest schedule => (schedule.Spec.Job.Template, "spec.job.template.gcsPath"),
-                _ => ((TemplateRef?)null, ""),
-            };
-            if (template is not null && await _templates.CheckAsync(template, cancellationToken) is { } missing)
-            {
-                problems.Add(Problem(path, manifest.Source?.Line ?? 1, field, missing));
-            }
-        }
-
-        var names = read.Manifests.GroupBy(m => (m.Kind, m.Metadata.Name)).Where(g => g.Count() > 1).Select(g => g.Key).ToArray();
-        foreach (var (kind, name) in names)
-        {
-            problems.Add(Problem(path, 1, "metadata.name", $"two {kind} documents are named '{name}'; give each its own name"));
-        }
-
+    /// <param name="dryRun">Validate and plan only; write nothing.</param>
+    public async Task<ApplyResult> ApplyAsync(IReadOnlyList<ManifestFile> files, bool dryRun, CancellationToken cancellationToken)
+    {
+        var (documents, count, problems) = await CheckAsync(files, cancellationToken);
         if (problems.Count > 0)
         {
-            return new ApplyResult(dryRun, [], problems);
+            return new ApplyResult(dryRun, count, [], problems);
         }
 
-        var texts = SplitDocuments(text, read);
-        for (var i = 0; i < texts.Count; i++)
-        {
-            // Each object must read back as exactly the document it came from.
-            var piece = texts[i] is { } documentText ? ManifestReader.Read(documentText, path) : null;
-            if (piece is not { IsValid: true, Manifests.Count: 1 })
-            {
-                var manifest = read.Manifests[i];
-                problems.Add(Problem(path, manifest.Source?.Line ?? 1, "", $"the document of {manifest.Kind} '{manifest.Metadata.Name}' cannot be cut out of this file on its own; put each manifest into its own file"));
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            return new ApplyResult(dryRun, [], problems);
-        }
-
-        var json = LooksLikeJson(text);
         var applied = new List<AppliedManifest>();
-        for (var i = 0; i < read.Manifests.Count; i++)
+        foreach (var document in documents)
         {
-            var manifest = read.Manifests[i];
+            var manifest = document.Manifest;
             var channel = _buckets.ChannelFor(manifest.Kind);
-            var objectName = ObjectNameFor(channel, manifest, json);
+            var objectName = ObjectNameFor(channel, manifest, document.Json);
+            var bucket = _buckets.Get(channel.Name);
             if (dryRun)
             {
                 var planner = _planners.FirstOrDefault(p => p.CanPlan(manifest));
                 var plan = planner is null ? null : await planner.PlanAsync(manifest, cancellationToken);
-                if (plan is { Problems.Count: > 0 })
-                {
-                    problems.AddRange(plan.Problems.Select(p => Problem(path, manifest.Source?.Line ?? 1, "", p)));
-                }
-
-                applied.Add(new AppliedManifest(manifest.Kind.ToString(), manifest.Metadata.Name, channel.Name, channel.Uri.Bucket, objectName, null, plan));
+                problems.AddRange((plan?.Problems ?? []).Select(p => Problem(document.Path, manifest.Source?.Line ?? 1, "", p)));
+                applied.Add(new AppliedManifest(manifest, channel.Name, channel.Uri.Bucket, objectName, null, ApplyAction.Planned, plan));
                 continue;
             }
 
-            var generation = await _buckets.Get(channel.Name).WriteAsync(objectName, Encoding.UTF8.GetBytes(texts[i]!), cancellationToken);
-            applied.Add(new AppliedManifest(manifest.Kind.ToString(), manifest.Metadata.Name, channel.Name, channel.Uri.Bucket, objectName, generation));
+            var bytes = Encoding.UTF8.GetBytes(document.Text);
+            var current = await bucket.ReadAsync(objectName, null, cancellationToken);
+            if (current is not null && current.Content.Span.SequenceEqual(bytes))
+            {
+                applied.Add(new AppliedManifest(manifest, channel.Name, channel.Uri.Bucket, objectName, current.Object.Generation, ApplyAction.Unchanged));
+                continue;
+            }
+
+            var generation = await bucket.WriteAsync(objectName, bytes, cancellationToken);
+            applied.Add(new AppliedManifest(manifest, channel.Name, channel.Uri.Bucket, objectName, generation, ApplyAction.Written));
         }
 
-        return new ApplyResult(dryRun, applied, problems);
+        return new ApplyResult(dryRun, count, applied, problems);
     }
 
     /// <summary><c>PREFIX/NAME.yaml</c> (or <c>.json</c>) in the channel's bucket.</summary>
@@ -143,6 +121,74 @@ public sealed class ManifestApplier
         }
 
         return prefix + name.ToString().Trim('.') + (json ? ".json" : ".yaml");
+    }
+
+    private async Task<(List<Document> Documents, int Count, List<ManifestProblem> Problems)> CheckAsync(
+        IReadOnlyList<ManifestFile> files, CancellationToken cancellationToken)
+    {
+        var documents = new List<Document>();
+        var problems = new List<ManifestProblem>();
+        var count = 0;
+        if (files.Count == 0)
+        {
+            problems.Add(Problem("(request)", 1, "", "no manifest files were sent; give at least one file with -f"));
+            return (documents, count, problems);
+        }
+
+        foreach (var file in files)
+        {
+            var read = ManifestReader.Read(file.Text, file.Path);
+            count += read.DocumentCount;
+            problems.AddRange(read.Problems);
+            if (!read.IsValid)
+            {
+                continue;
+            }
+
+            if (read.DocumentCount == 0)
+            {
+                problems.Add(Problem(file.Path, 1, "", "the file holds no manifest; write a document with apiVersion: sluice/v1 and kind: Rollout or Schedule"));
+                continue;
+            }
+
+            var texts = SplitDocuments(file.Text, read);
+            var json = LooksLikeJson(file.Text);
+            for (var i = 0; i < read.Manifests.Count; i++)
+            {
+                var manifest = read.Manifests[i];
+                var line = manifest.Source?.Line ?? 1;
+
+                // Each object must read back as exactly the document it came from.
+                if (texts[i] is not { } text || ManifestReader.Read(text, file.Path) is not { IsValid: true, Manifests.Count: 1 })
+                {
+                    problems.Add(Problem(file.Path, line, "", $"the {manifest.Kind} '{manifest.Metadata.Name}' cannot be cut out of this file on its own; put each manifest into its own file"));
+                    continue;
+                }
+
+                var (template, field) = manifest switch
+                {
+                    RolloutManifest rollout => (rollout.Spec.To.Template, "spec.to.template.gcsPath"),
+                    ScheduleManifest schedule => (schedule.Spec.Job.Template, "spec.job.template.gcsPath"),
+                    _ => ((TemplateRef?)null, ""),
+                };
+                if (template is not null && await _templates.CheckAsync(template, cancellationToken) is { } missing)
+                {
+                    problems.Add(Problem(file.Path, line, field, missing));
+                }
+
+                documents.Add(new Document(file.Path, manifest, text, json));
+            }
+        }
+
+        foreach (var same in documents.GroupBy(d => ObjectNameFor(_buckets.ChannelFor(d.Manifest.Kind), d.Manifest, d.Json)).Where(g => g.Count() > 1))
+        {
+            var second = same.Skip(1).First();
+            problems.Add(Problem(
+                second.Path, second.Manifest.Source?.Line ?? 1, "metadata.name",
+                $"'{second.Manifest.Metadata.Name}' is applied twice in one request; give each manifest its own metadata.name"));
+        }
+
+        return (documents, count, problems);
     }
 
     /// <summary>
@@ -186,19 +232,10 @@ public sealed class ManifestApplier
             var index = manifest.Source?.DocumentIndex ?? -1;
             if (spans.Count == read.DocumentCount && index >= 0 && index < spans.Count)
             {
-                var (start, end) = spans[index];
-                var piece = text[start..Math.Min(end, text.Length)].Trim();
-                if (piece.StartsWith("---", StringComparison.Ordinal))
-                {
-                    piece = piece[3..].TrimStart();
-                }
-
-                if (piece.EndsWith("...", StringComparison.Ordinal))
-                {
-                    piece = piece[..^3].TrimEnd();
-                }
-
-                texts.Add(piece + "\n");
+                // From the end of the previous document, so that comments above a document stay with it.
+                var start = index == 0 ? 0 : spans[index - 1].End;
+                var end = Math.Min(spans[index].End, text.Length);
+                texts.Add(CleanDocument(text[Math.Min(start, end)..end]));
             }
             else
             {
@@ -209,6 +246,28 @@ public sealed class ManifestApplier
         return texts;
     }
 
+    /// <summary>Drops the document markers (<c>---</c>, <c>...</c>) and surrounding blank lines of one document's text.</summary>
+    private static string CleanDocument(string piece)
+    {
+        var lines = piece.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').ToList();
+        var marker = lines.FindIndex(l => l == "---" || l.StartsWith("--- ", StringComparison.Ordinal));
+        if (marker >= 0 && lines.Take(marker).All(l => l.Trim().Length == 0 || l.TrimStart().StartsWith('#')))
+        {
+            if (lines[marker] == "---")
+            {
+                lines.RemoveAt(marker);
+            }
+            else
+            {
+                lines[marker] = lines[marker][4..];
+            }
+        }
+
+        lines.RemoveAll(l => l == "...");
+        var text = string.Join('\n', lines).Trim('\n', ' ', '\t');
+        return text + "\n";
+    }
+
     private static bool LooksLikeJson(string text)
     {
         var trimmed = text.AsSpan().TrimStart();
@@ -217,4 +276,6 @@ public sealed class ManifestApplier
 
     private static ManifestProblem Problem(string path, int line, string field, string message) =>
         new() { Path = path, Line = line, Column = 1, Field = field, Message = message };
+
+    private sealed record Document(string Path, Manifest Manifest, string Text, bool Json);
 }

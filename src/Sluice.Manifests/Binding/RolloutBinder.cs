@@ -201,7 +201,7 @@ internal static class RolloutBinder
             ? "slot macros such as {{ ds }} exist only in Schedule jobs; a Rollout parameter is used as written"
             : null);
         var mapping = reader.StringMap("transformNameMapping", lenientValues: false);
-        if (mapping is not null && strategy != RolloutStrategy.Update)
+        if (mapping is { Count: > 0 } && strategy != RolloutStrategy.Update)
         {
             reader.Error("transformNameMapping", "applies only to strategy update", "remove it, or set strategy: update");
         }

@@ -31,12 +31,18 @@ public abstract record Manifest
 }
 
 /// <summary><c>metadata</c>: the manifest's unique name and optional labels.</summary>
-public sealed record ManifestMetadata(string Name, IReadOnlyDictionary<string, string> Labels)
+public sealed record ManifestMetadata
 {
-    public ManifestMetadata(string name)
-        : this(name, new Dictionary<string, string>())
+    [JsonConstructor]
+    public ManifestMetadata(string name, IReadOnlyDictionary<string, string>? labels = null)
     {
+        Name = name;
+        Labels = labels ?? new Dictionary<string, string>();
     }
+
+    public string Name { get; init; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; }
 }
 
 public sealed record ManifestSource(string Path, int Line, int DocumentIndex);

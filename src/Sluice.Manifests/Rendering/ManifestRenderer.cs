@@ -24,6 +24,10 @@ public static class ManifestRenderer
             ["metadata"] = serialized["metadata"]?.DeepClone(),
             ["spec"] = serialized["spec"]?.DeepClone(),
         };
+        if (document["spec"] is JsonObject spec && manifest is RolloutManifest rollout)
+        {
+            ToManifestForm(spec, rollout.Spec);
+        }
 
         if (manifest is ScheduleManifest schedule)
         {
@@ -43,6 +47,40 @@ public static class ManifestRenderer
         }
 
         return document;
+    }
+
+    /// <summary>The stored JSON form differs from what people write in a few places; render what they write.</summary>
+    private static void ToManifestForm(JsonObject spec, RolloutSpec rollout)
+    {
+        if (rollout.Strategy != RolloutStrategy.Update)
+        {
+            spec.Remove("onUpdateRefused");
+        }
+
+        foreach (var version in new[] { spec["from"], spec["to"] }.OfType<JsonObject>())
+        {
+            if (version["transformNameMapping"] is JsonObject { Count: 0 })
+            {
+                version.Remove("transformNameMapping");
+            }
+        }
+
+        // Checks are stored as {"type": "messages", …} and written as "- messages: { … }".
+        if (spec["validation"]?["checks"] is JsonArray checks)
+        {
+            for (var i = 0; i < checks.Count; i++)
+            {
+                if (checks[i] is not JsonObject check || check["type"]?.GetValue<string>() is not { } type)
+                {
+                    continue;
+                }
+
+                check.Remove("type");
+                checks[i] = type == "state"
+                    ? new JsonObject { ["state"] = check["state"]?.DeepClone() }
+                    : new JsonObject { [type] = check.DeepClone() };
+            }
+        }
     }
 
     /// <summary>Reads a logical date given on the command line in the schedule's time zone.</summary>

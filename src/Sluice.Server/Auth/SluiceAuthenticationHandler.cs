@@ -18,15 +18,18 @@ internal sealed class SluiceAuthenticationHandler : AuthenticationHandler<Authen
     private const string AuthenticatedByCookie = "sluice:cookie";
 
     private readonly TokenStore _tokens;
+    private readonly InternalCaller _internal;
 
     public SluiceAuthenticationHandler(
         IOptionsMonitor<AuthenticationSchemeOptions> options,
         ILoggerFactory logger,
         UrlEncoder encoder,
-        TokenStore tokens)
+        TokenStore tokens,
+        InternalCaller internalCaller)
         : base(options, logger, encoder)
     {
         _tokens = tokens;
+        _internal = internalCaller;
     }
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -39,7 +42,13 @@ internal sealed class SluiceAuthenticationHandler : AuthenticationHandler<Authen
                 return AuthenticateResult.Fail("The Authorization header must be 'Bearer <token>'.");
             }
 
-            var token = await _tokens.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+            var secret = header["Bearer ".Length..].Trim();
+            if (_internal.Matches(secret))
+            {
+                return Success(new TokenRecord("internal", InternalCaller.Name, SluiceRole.Operator, "internal", default, null, null), byCookie: false);
+            }
+
+            var token = await _tokens.AuthenticateAsync(secret, Context.RequestAborted);
             return token is null
                 ? AuthenticateResult.Fail("The token is unknown or revoked.")
                 : Success(token, byCookie: false);

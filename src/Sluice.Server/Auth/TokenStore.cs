@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
-using Sluice.Server.Hosting;
+using Sluice.Engine;
 
 namespace Sluice.Server.Auth;
 
@@ -19,45 +19,21 @@ public sealed record TokenRecord(
 }
 
 /// <summary>
-/// Tokens and browser sessions in the state store. Secrets are random (<c>sluice_</c> + 32 bytes base64url) and only
-/// their SHA-256 hash is kept, so a copy of the database does not give access.
+/// Tokens and browser sessions in the state store (module "auth" of the engine's migrations). Secrets are random
+/// (<c>sluice_</c> + 32 bytes base64url) and only their SHA-256 hash is kept, so a copy of the database gives no access.
 /// </summary>
 public sealed class TokenStore
 {
     public const string TokenPrefix = "sluice_";
     public const string BootstrapTokenId = "bootstrap-admin";
 
-    private readonly IStoreConnections _connections;
-    private readonly TimeProvider _time;
+    private const string Columns = "id, name, role, token_prefix, created_at, created_by, revoked_at";
 
-    public TokenStore(IStoreConnections connections, TimeProvider time)
-    {
-        _connections = connections;
-        _time = time;
-    }
+    private readonly IDatabase _database;
 
-    /// <summary>Creates the tables if they do not exist (idempotent).</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    public TokenStore(IDatabase database)
     {
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, """
-            CREATE TABLE IF NOT EXISTS sluice_tokens (
-                id TEXT PRIMARY KEY,
-                name TEXT NOT NULL,
-                role TEXT NOT NULL,
-                token_hash TEXT NOT NULL UNIQUE,
-                token_prefix TEXT NOT NULL,
-                created_at BIGINT NOT NULL,
-                created_by TEXT NULL,
-                revoked_at BIGINT NULL)
-            """, cancellationToken);
-        await ExecuteAsync(connection, """
-            CREATE TABLE IF NOT EXISTS sluice_sessions (
-                session_hash TEXT PRIMARY KEY,
-                token_id TEXT NOT NULL,
-                created_at BIGINT NOT NULL,
-                expires_at BIGINT NOT NULL)
-            """, cancellationToken);
+        _database = database;
     }
 
     /// <summary>Creates a token; the returned secret is shown once and never stored.</summary>
@@ -65,8 +41,7 @@ public sealed class TokenStore
     {
         var secret = NewSecret(TokenPrefix);
         var token = new TokenRecord(NewId(), name, role, secret[..12], Now(), createdBy, null);
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await InsertAsync(connection, token, Hash(secret), onlyIfNoTokens: false, cancellationToken);
+        await _database.WriteAsync((connection, transaction) => InsertAsync(connection, transaction, token, Hash(secret), onlyIfNoTokens: false, cancellationToken), cancellationToken);
         return (token, secret);
     }
 
@@ -78,46 +53,28 @@ public sealed class TokenStore
     {
         var secret = NewSecret(TokenPrefix);
         var token = new TokenRecord(BootstrapTokenId, "bootstrap admin (sluice up)", SluiceRole.Admin, secret[..12], Now(), "sluice up", null);
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        var inserted = await InsertAsync(connection, token, Hash(secret), onlyIfNoTokens: true, cancellationToken);
+        var inserted = await _database.WriteAsync(
+            (connection, transaction) => InsertAsync(connection, transaction, token, Hash(secret), onlyIfNoTokens: true, cancellationToken),
+            cancellationToken);
         return inserted ? secret : null;
     }
 
-    public async Task<IReadOnlyList<TokenRecord>> ListAsync(bool includeRevoked, CancellationToken cancellationToken)
-    {
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, role, token_prefix, created_at, created_by, revoked_at FROM sluice_tokens"
-            + (includeRevoked ? "" : " WHERE revoked_at IS NULL") + " ORDER BY created_at, id";
-        return await ReadTokensAsync(command, cancellationToken);
-    }
+    public Task<IReadOnlyList<TokenRecord>> ListAsync(bool includeRevoked, CancellationToken cancellationToken) =>
+        QueryAsync($"SELECT {Columns} FROM sluice_tokens" + (includeRevoked ? "" : " WHERE revoked_at IS NULL") + " ORDER BY created_at, id", cancellationToken);
 
-    public async Task<TokenRecord?> GetAsync(string id, CancellationToken cancellationToken)
-    {
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, role, token_prefix, created_at, created_by, revoked_at FROM sluice_tokens WHERE id = @id";
-        AddParameter(command, "id", id);
-        return (await ReadTokensAsync(command, cancellationToken)).SingleOrDefault();
-    }
+    public async Task<TokenRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
+        (await QueryAsync($"SELECT {Columns} FROM sluice_tokens WHERE id = @id", cancellationToken, ("id", id))).SingleOrDefault();
 
     /// <summary>Revokes a token and ends its browser sessions. Revoking twice is fine. Null when there is no such token.</summary>
     public async Task<TokenRecord?> RevokeAsync(string id, CancellationToken cancellationToken)
     {
-        await using (var connection = await _connections.OpenAsync(cancellationToken))
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE sluice_tokens SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL";
-            AddParameter(command, "id", id);
-            AddParameter(command, "now", Now().ToUnixTimeMilliseconds());
-            await command.ExecuteNonQueryAsync(cancellationToken);
-
-            await using var sessions = connection.CreateCommand();
-            sessions.CommandText = "DELETE FROM sluice_sessions WHERE token_id = @id";
-            AddParameter(sessions, "id", id);
-            await sessions.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await _database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                await connection.ExecuteAsync(transaction, "UPDATE sluice_tokens SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", cancellationToken, ("id", id), ("now", _database.NowMs()));
+                return await connection.ExecuteAsync(transaction, "DELETE FROM sluice_sessions WHERE token_id = @id", cancellationToken, ("id", id));
+            },
+            cancellationToken);
         return await GetAsync(id, cancellationToken);
     }
 
@@ -129,69 +86,59 @@ public sealed class TokenStore
             return null;
         }
 
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, name, role, token_prefix, created_at, created_by, revoked_at FROM sluice_tokens WHERE token_hash = @hash AND revoked_at IS NULL";
-        AddParameter(command, "hash", Hash(secret));
-        return (await ReadTokensAsync(command, cancellationToken)).SingleOrDefault();
+        return (await QueryAsync($"SELECT {Columns} FROM sluice_tokens WHERE token_hash = @hash AND revoked_at IS NULL", cancellationToken, ("hash", Hash(secret)))).SingleOrDefault();
     }
 
     /// <summary>Starts a browser session for a token; returns the session secret for the cookie.</summary>
     public async Task<string> CreateSessionAsync(string tokenId, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var secret = NewSecret("session_");
-        var now = Now();
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO sluice_sessions (session_hash, token_id, created_at, expires_at) VALUES (@hash, @token, @created, @expires)";
-        AddParameter(command, "hash", Hash(secret));
-        AddParameter(command, "token", tokenId);
-        AddParameter(command, "created", now.ToUnixTimeMilliseconds());
-        AddParameter(command, "expires", (now + lifetime).ToUnixTimeMilliseconds());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var now = _database.NowMs();
+        await _database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                // Expired sessions are swept here, the one place sessions are written anyway.
+                await connection.ExecuteAsync(transaction, "DELETE FROM sluice_sessions WHERE expires_at <= @now", cancellationToken, ("now", now));
+                return await connection.ExecuteAsync(
+                    transaction,
+                    "INSERT INTO sluice_sessions (session_hash, token_id, created_at, expires_at) VALUES (@hash, @token, @created, @expires)",
+                    cancellationToken,
+                    ("hash", Hash(secret)), ("token", tokenId), ("created", now), ("expires", now + (long)lifetime.TotalMilliseconds));
+            },
+            cancellationToken);
         return secret;
     }
 
     /// <summary>The active token behind an unexpired session, or null.</summary>
-    public async Task<TokenRecord?> AuthenticateSessionAsync(string sessionSecret, CancellationToken cancellationToken)
-    {
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
+    public async Task<TokenRecord?> AuthenticateSessionAsync(string sessionSecret, CancellationToken cancellationToken) =>
+        (await QueryAsync(
+            """
             SELECT t.id, t.name, t.role, t.token_prefix, t.created_at, t.created_by, t.revoked_at
             FROM sluice_sessions s JOIN sluice_tokens t ON t.id = s.token_id
             WHERE s.session_hash = @hash AND s.expires_at > @now AND t.revoked_at IS NULL
-            """;
-        AddParameter(command, "hash", Hash(sessionSecret));
-        AddParameter(command, "now", Now().ToUnixTimeMilliseconds());
-        return (await ReadTokensAsync(command, cancellationToken)).SingleOrDefault();
-    }
+            """,
+            cancellationToken,
+            ("hash", Hash(sessionSecret)), ("now", _database.NowMs()))).SingleOrDefault();
 
-    public async Task DeleteSessionAsync(string sessionSecret, CancellationToken cancellationToken)
-    {
-        await using var connection = await _connections.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM sluice_sessions WHERE session_hash = @hash OR expires_at <= @now";
-        AddParameter(command, "hash", Hash(sessionSecret));
-        AddParameter(command, "now", Now().ToUnixTimeMilliseconds());
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task DeleteSessionAsync(string sessionSecret, CancellationToken cancellationToken) =>
+        _database.WriteAsync(
+            (connection, transaction) => connection.ExecuteAsync(transaction, "DELETE FROM sluice_sessions WHERE session_hash = @hash", cancellationToken, ("hash", Hash(sessionSecret))),
+            cancellationToken);
 
     /// <summary>SHA-256 of the secret, lower-case hex.</summary>
     public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
-    private DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(_time.GetUtcNow().ToUnixTimeMilliseconds());
+    private DateTimeOffset Now() => DbTime.FromUnixMs(_database.NowMs());
 
     private static string NewSecret(string prefix) =>
         prefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static string NewId() => "tok_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 
-    private static async Task<bool> InsertAsync(DbConnection connection, TokenRecord token, string hash, bool onlyIfNoTokens, CancellationToken cancellationToken)
+    private static async Task<bool> InsertAsync(DbConnection connection, DbTransaction transaction, TokenRecord token, string hash, bool onlyIfNoTokens, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
         // The fixed bootstrap id plus ON CONFLICT makes two replicas starting at once create one admin token, not two.
-        command.CommandText = onlyIfNoTokens
+        var sql = onlyIfNoTokens
             ? """
               INSERT INTO sluice_tokens (id, name, role, token_hash, token_prefix, created_at, created_by)
               SELECT @id, @name, @role, @hash, @prefix, @created, @createdBy
@@ -202,53 +149,41 @@ public sealed class TokenStore
               INSERT INTO sluice_tokens (id, name, role, token_hash, token_prefix, created_at, created_by)
               VALUES (@id, @name, @role, @hash, @prefix, @created, @createdBy)
               """;
-        AddParameter(command, "id", token.Id);
-        AddParameter(command, "name", token.Name);
-        AddParameter(command, "role", token.Role.ToName());
-        AddParameter(command, "hash", hash);
-        AddParameter(command, "prefix", token.Prefix);
-        AddParameter(command, "created", token.CreatedAt.ToUnixTimeMilliseconds());
-        AddParameter(command, "createdBy", token.CreatedBy);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        var rows = await connection.ExecuteAsync(
+            transaction,
+            sql,
+            cancellationToken,
+            ("id", token.Id), ("name", token.Name), ("role", token.Role.ToName()), ("hash", hash), ("prefix", token.Prefix),
+            ("created", token.CreatedAt.ToUnixTimeMilliseconds()), ("createdBy", token.CreatedBy));
+        return rows == 1;
     }
 
-    private static async Task<IReadOnlyList<TokenRecord>> ReadTokensAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        var tokens = new List<TokenRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (!SluiceRoles.TryParse(reader.GetString(2), out var role))
+    private Task<IReadOnlyList<TokenRecord>> QueryAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters) =>
+        _database.ReadAsync<IReadOnlyList<TokenRecord>>(
+            async connection =>
             {
-                // A role this version does not know (written by a newer one) grants nothing.
-                continue;
-            }
+                await using var command = connection.CreateCommand(sql, null, parameters);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                var tokens = new List<TokenRecord>();
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (!SluiceRoles.TryParse(reader.GetString(2), out var role))
+                    {
+                        // A role this version does not know (written by a newer one) grants nothing.
+                        continue;
+                    }
 
-            tokens.Add(new TokenRecord(
-                reader.GetString(0),
-                reader.GetString(1),
-                role,
-                reader.GetString(3),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
-                await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5),
-                await reader.IsDBNullAsync(6, cancellationToken) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
-        }
+                    tokens.Add(new TokenRecord(
+                        reader.GetString(0),
+                        reader.GetString(1),
+                        role,
+                        reader.GetString(3),
+                        DbTime.FromUnixMs(reader.GetInt64(4)),
+                        await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5),
+                        await reader.IsDBNullAsync(6, cancellationToken) ? null : DbTime.FromUnixMs(reader.GetInt64(6))));
+                }
 
-        return tokens;
-    }
-
-    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static void AddParameter(DbCommand command, string name, object? value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-    }
+                return tokens;
+            },
+            cancellationToken);
 }

@@ -1,10 +1,10 @@
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sluice.Emulator;
+using Sluice.Engine;
 using Sluice.Server.Auth;
 using Sluice.Server.Configuration;
 
@@ -22,6 +22,7 @@ public sealed class SluiceServer : IAsyncDisposable
         Config = config;
     }
 
+    /// <summary>The configuration in effect (with the port chosen when 0 was asked).</summary>
     public SluiceConfig Config { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -41,8 +42,14 @@ public sealed class SluiceServer : IAsyncDisposable
         Directory.CreateDirectory(Config.DataDirectory);
         Directory.CreateDirectory(Config.BucketsDirectory);
 
+        // Migrations (the engine's and every module's, "auth" included) before anything reads the store.
+        await _app.Services.GetRequiredService<WorkflowEngine>().EnsureStoreReadyAsync(cancellationToken);
+        if (Config.EmbeddedEmulator)
+        {
+            await ExampleTemplates.SeedAsync(Config.BucketsDirectory, _app.Services.GetRequiredService<TimeProvider>(), cancellationToken);
+        }
+
         var tokens = _app.Services.GetRequiredService<TokenStore>();
-        await tokens.InitializeAsync(cancellationToken);
         BootstrapAdminToken = await tokens.CreateBootstrapAdminAsync(cancellationToken);
         if (BootstrapAdminToken is not null)
         {
@@ -55,9 +62,7 @@ public sealed class SluiceServer : IAsyncDisposable
         await _app.StartAsync(cancellationToken);
         _started = true;
 
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException("Kestrel reported no listening address.");
-        BaseUri = new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
+        BaseUri = _app.Services.GetRequiredService<ServerAddress>().BaseUri;
         await WritePrivateFileAsync(Config.ServerUrlFile, BaseUri.ToString().TrimEnd('/') + "\n", cancellationToken);
         logger.LogInformation(
             "Sluice is listening on {BaseUri} (UI {UiUri}); runner {Runner}, store {Store}, data in {DataDirectory}",

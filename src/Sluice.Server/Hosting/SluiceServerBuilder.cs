@@ -11,6 +11,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
+using Sluice.Emulator;
+using Sluice.Engine;
 using Sluice.Server.Api;
 using Sluice.Server.Auth;
 using Sluice.Server.Configuration;
@@ -57,6 +59,7 @@ public sealed class SluiceServerBuilder
     /// <summary>The product's flows. One line per module.</summary>
     public SluiceServerBuilder AddProductModules()
     {
+        AddModule(new Modules.IntakeModule());
         return this;
     }
 
@@ -69,7 +72,9 @@ public sealed class SluiceServerBuilder
 
     public SluiceServer Build()
     {
-        var config = Config;
+        // A free port is chosen here rather than by Kestrel so that the address is known before anything starts:
+        // the engine may resume runs that call the embedded emulator through it as soon as the host starts.
+        var config = Config.Port == 0 ? Config with { Port = FreePort(Config.Host) } : Config;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Sluice" });
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -94,8 +99,23 @@ public sealed class SluiceServerBuilder
 
         services.AddSingleton(config);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IStoreConnections>(_ => new StoreConnections(config.Store));
+        services.AddSluiceEngine(config.Store);
+        services.AddSingleton<IMigrationSource, AuthMigrations>();
         services.AddSingleton<TokenStore>();
+        services.AddSingleton<InternalCaller>();
+        services.AddSingleton(new ServerAddress { BaseUri = SelfUri(config) });
+        services.AddSingleton<DataflowClients>();
+        services.AddSingleton(sp => sp.GetRequiredService<DataflowClients>().Default);
+        if (config.EmbeddedEmulator)
+        {
+            services.AddDataflowEmulator(new EmulatorOptions
+            {
+                BucketsDirectory = config.BucketsDirectory,
+                StateDirectory = Path.Combine(config.DataDirectory, "emulator"),
+                HandleSigterm = false,
+            });
+        }
+
         services.AddSingleton<SluiceMetrics>();
         services.AddSingleton<SluiceServerStartTime>();
         services.AddSingleton<UiNavigation>();
@@ -141,6 +161,12 @@ public sealed class SluiceServerBuilder
         }).AllowAnonymous();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<SluiceMetrics>().Registry);
         app.MapOpenApi();
+        if (config.EmbeddedEmulator)
+        {
+            // Dataflow's own paths (/v1b3/projects/…), behind the same authentication as everything else.
+            app.MapDataflowEmulator();
+        }
+
         app.MapGet("/", () => Results.Redirect("/ui")).AllowAnonymous().ExcludeFromDescription();
 
         var endpoints = new SluiceEndpoints
@@ -152,7 +178,10 @@ public sealed class SluiceServerBuilder
             Overview = app.Services.GetRequiredService<UiOverview>(),
         };
         CoreApi.Map(endpoints);
+        RunsApi.Map(endpoints);
+        JobsApi.Map(endpoints);
         CorePages.Map(endpoints);
+        RunAndJobPages.Map(endpoints);
         foreach (var module in _modules)
         {
             module.MapEndpoints(endpoints);
@@ -162,6 +191,31 @@ public sealed class SluiceServerBuilder
     }
 
     internal const string ReadyTag = "ready";
+
+    private static int FreePort(string host)
+    {
+        var address = host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" => IPAddress.Any,
+            _ => IPAddress.Parse(host),
+        };
+        using var listener = new System.Net.Sockets.TcpListener(address, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>How this server reaches itself: loopback when bound to all interfaces.</summary>
+    private static Uri SelfUri(SluiceConfig config)
+    {
+        var host = config.Host is "*" or "0.0.0.0" or "localhost" ? "127.0.0.1" : config.Host == "::" ? "[::1]" : config.Host;
+        if (IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            host = $"[{ip}]";
+        }
+
+        return new Uri($"http://{host}:{config.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}/");
+    }
 
     private static string ModuleName(ISluiceModule module)
     {
@@ -223,17 +277,20 @@ internal sealed class NoSignalsLifetime : IHostLifetime
 public sealed record ServerModules(IReadOnlyList<string> Names);
 
 /// <summary>Ready when the state store answers.</summary>
-internal sealed class StoreHealthCheck(IStoreConnections connections) : IHealthCheck
+internal sealed class StoreHealthCheck(IDatabase database) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var connection = await connections.OpenAsync(cancellationToken);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT 1";
-            await command.ExecuteScalarAsync(cancellationToken);
-            return HealthCheckResult.Healthy("the state store answers");
+            await database.ReadAsync(
+                async connection =>
+                {
+                    await using var command = connection.CreateCommand("SELECT 1", null);
+                    return await command.ExecuteScalarAsync(cancellationToken);
+                },
+                cancellationToken);
+            return HealthCheckResult.Healthy($"the state store ({database.DisplayName}) answers");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

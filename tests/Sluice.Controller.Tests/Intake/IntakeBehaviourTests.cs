@@ -72,11 +72,12 @@ public sealed class IntakeBehaviourTests : IAsyncLifetime
         var intakeEvent = Assert.Single(await _harness.WaitForSettledAsync(1));
 
         Assert.Equal(IntakeEventState.Rejected, intakeEvent.State);
-        var lines = intakeEvent.Reason!.Split('\n');
-        Assert.True(lines.Length >= 2, intakeEvent.Reason);
-        Assert.All(lines, line => Assert.StartsWith($"manifests/bad.yaml#{intakeEvent.Generation}:", line, StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("spec.strategy", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("spec.pipeline", StringComparison.Ordinal));
+        Assert.StartsWith("The manifest is not valid (2 problems): ", intakeEvent.Reason, StringComparison.Ordinal);
+        Assert.Equal(2, intakeEvent.Problems.Count);
+        Assert.All(intakeEvent.Problems, p => Assert.Equal($"manifests/bad.yaml#{intakeEvent.Generation}", p.Path));
+        var strategy = Assert.Single(intakeEvent.Problems, p => p.Field == "spec.strategy");
+        Assert.Equal(7, strategy.Line);
+        Assert.Single(intakeEvent.Problems, p => p.Field == "spec.pipeline");
     }
 
     [Fact]

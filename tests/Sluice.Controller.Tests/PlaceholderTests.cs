@@ -1,5 +1,0 @@
-namespace Sluice.Controller.Tests;
-
-public class PlaceholderTests
-{
-}
