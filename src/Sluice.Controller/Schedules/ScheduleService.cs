@@ -18,7 +18,7 @@ public sealed partial class ScheduleService
     private readonly ScheduleStore store;
     private readonly WorkflowEngine engine;
     private readonly SlotScheduler scheduler;
-    private readonly IDataflowClient dataflow;
+    private readonly IDataflowClients clients;
     private readonly ScheduleOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -27,7 +27,7 @@ public sealed partial class ScheduleService
         IDatabase database,
         WorkflowEngine engine,
         SlotScheduler scheduler,
-        IDataflowClient dataflow,
+        IDataflowClients clients,
         ScheduleOptions options,
         TimeProvider time,
         ILogger<ScheduleService>? logger = null)
@@ -35,7 +35,7 @@ public sealed partial class ScheduleService
         store = new ScheduleStore(database);
         this.engine = engine;
         this.scheduler = scheduler;
-        this.dataflow = dataflow;
+        this.clients = clients;
         this.options = options;
         this.time = time;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -335,6 +335,8 @@ public sealed partial class ScheduleService
 
     private async Task CancelActiveSlotsAsync(string dagId, string reason, CancellationToken cancellationToken)
     {
+        var spec = (await store.GetScheduleAsync(dagId, cancellationToken))?.Spec;
+        var dataflow = clients.For(spec?.Project, spec?.Region);
         foreach (var slot in await store.ListActiveSlotsAsync(dagId, cancellationToken))
         {
             if (slot.RunId is { } runId)
