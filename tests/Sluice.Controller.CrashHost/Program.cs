@@ -32,7 +32,7 @@ services.AddSluiceRollouts(o =>
     o.PollInterval = TimeSpan.FromMilliseconds(100);
     o.StepRetry = new Sluice.Engine.RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromMilliseconds(100) };
 });
-services.AddSingleton<IDataflowClients>(new DataflowClients(
+services.AddSingleton<IDataflowClients>(new DataflowClientCache(
     "sluice-local", "us-central1", (project, region) =>
     {
         IDataflowClient client = new DataflowClient(DataflowClientOptions.ForEmulator(emulator, project, region));

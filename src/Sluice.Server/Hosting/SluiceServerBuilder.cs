@@ -60,6 +60,7 @@ public sealed class SluiceServerBuilder
     public SluiceServerBuilder AddProductModules()
     {
         AddModule(new Modules.IntakeModule());
+        AddModule(new Modules.RolloutsModule());
         return this;
     }
 

@@ -139,7 +139,7 @@ public sealed class Controller : IAsyncDisposable
             o.CancelTimeout = TimeSpan.FromSeconds(30);
             o.StepRetry = new Sluice.Engine.RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromMilliseconds(100) };
         });
-        services.AddSingleton<IDataflowClients>(DataflowClients.ForEmulator(emulator));
+        services.AddSingleton<IDataflowClients>(DataflowClientCache.ForEmulator(emulator));
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<WorkflowEngine>().EnsureStoreReadyAsync(CancellationToken.None);
         return new Controller(provider, runLoop);
