@@ -59,6 +59,7 @@ public sealed class SluiceServerBuilder
     /// <summary>The product's flows. One line per module.</summary>
     public SluiceServerBuilder AddProductModules()
     {
+        AddModule(new SchedulesModule());
         return this;
     }
 
