@@ -50,7 +50,7 @@ public sealed partial class ScheduleService
         var spec = manifest.Spec;
         var expression = Check(spec);
         await engine.EnsureStoreReadyAsync(cancellationToken);
-        var (row, change) = await store.UpsertAsync(spec, source, cancellationToken);
+        var (row, change) = await store.UpsertAsync(spec, manifest.Metadata.Name, source, cancellationToken);
         if (change != ScheduleChange.Unchanged)
         {
             scheduler.Apply(row);
@@ -218,21 +218,21 @@ public sealed partial class ScheduleService
         await engine.EnsureStoreReadyAsync(cancellationToken);
         var rows = await store.ListSchedulesAsync(includeDeleted: false, cancellationToken);
         var summaries = await store.SummarizeSlotsAsync(null, cancellationToken);
-        return rows.Select(r => ToInfo(r, summaries.GetValueOrDefault(r.DagId))).ToList();
+        return rows.Select(r => ToInfo(r, summaries.GetValueOrDefault(r.DagId) ?? new SlotSummary())).ToList();
     }
 
-    /// <summary>One schedule, or null when no such schedule is registered.</summary>
-    public async Task<ScheduleInfo?> GetAsync(string dagId, CancellationToken cancellationToken)
+    /// <summary>One schedule, or null when no such schedule is registered (or it was unscheduled, unless asked for).</summary>
+    public async Task<ScheduleInfo?> GetAsync(string dagId, CancellationToken cancellationToken, bool includeUnscheduled = false)
     {
         await engine.EnsureStoreReadyAsync(cancellationToken);
         var row = await store.GetScheduleAsync(dagId, cancellationToken);
-        if (row is null || row.Deleted)
+        if (row is null || (row.Deleted && !includeUnscheduled))
         {
             return null;
         }
 
         var summaries = await store.SummarizeSlotsAsync(dagId, cancellationToken);
-        return ToInfo(row, summaries.GetValueOrDefault(dagId));
+        return ToInfo(row, summaries.GetValueOrDefault(dagId) ?? new SlotSummary());
     }
 
     /// <summary>Slots of a schedule that have (or had) a run, newest first; also readable after unschedule.</summary>
@@ -360,7 +360,7 @@ public sealed partial class ScheduleService
         }
     }
 
-    private ScheduleInfo ToInfo(ScheduleRow row, (SlotRow? Last, int Active) summary)
+    private ScheduleInfo ToInfo(ScheduleRow row, SlotSummary summary)
     {
         SlotTime? next = null;
         try
@@ -375,7 +375,12 @@ public sealed partial class ScheduleService
         return new ScheduleInfo
         {
             DagId = row.DagId,
+            Name = row.Name ?? row.DagId,
             Spec = row.Spec,
+            SpecJson = row.SpecJson,
+            Revision = row.SpecVersion,
+            Unscheduled = row.Deleted,
+            Counts = summary.Counts,
             Paused = row.Paused,
             Source = row.Source,
             NextSlot = next,

@@ -61,6 +61,7 @@ public sealed class SluiceServerBuilder
     {
         AddModule(new Modules.IntakeModule());
         AddModule(new Modules.RolloutsModule());
+        AddModule(new SchedulesModule());
         return this;
     }
 
