@@ -126,5 +126,9 @@ public sealed class ScheduleMigrations : IMigrationSource
                     created_at BIGINT NOT NULL);
                 CREATE INDEX ix_schedule_backfills_dag ON schedule_backfills (dag_id);
                 """),
+        new(
+            2,
+            Sqlite: "ALTER TABLE schedules ADD COLUMN name TEXT NULL;",
+            Postgres: "ALTER TABLE schedules ADD COLUMN name TEXT NULL;"),
     ];
 }

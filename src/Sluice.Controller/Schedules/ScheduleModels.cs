@@ -137,9 +137,24 @@ public sealed record ScheduleInfo
 {
     public required string DagId { get; init; }
 
+    /// <summary>The manifest's metadata.name.</summary>
+    public required string Name { get; init; }
+
     public required ScheduleSpec Spec { get; init; }
 
+    /// <summary>The spec as stored (camelCase JSON).</summary>
+    public required string SpecJson { get; init; }
+
+    /// <summary>1 at registration; each changed spec adds one.</summary>
+    public int Revision { get; init; }
+
     public required bool Paused { get; init; }
+
+    /// <summary>Removed by unschedule (its history stays readable).</summary>
+    public bool Unscheduled { get; init; }
+
+    /// <summary>Slots by the state of their run.</summary>
+    public IReadOnlyDictionary<SlotState, int> Counts { get; init; } = new Dictionary<SlotState, int>();
 
     /// <summary>Where the spec came from (bucket object, API…).</summary>
     public required string Source { get; init; }

@@ -18,7 +18,7 @@ public sealed partial class ScheduleService
     private readonly ScheduleStore store;
     private readonly WorkflowEngine engine;
     private readonly SlotScheduler scheduler;
-    private readonly IDataflowClient dataflow;
+    private readonly IDataflowClients clients;
     private readonly ScheduleOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -27,7 +27,7 @@ public sealed partial class ScheduleService
         IDatabase database,
         WorkflowEngine engine,
         SlotScheduler scheduler,
-        IDataflowClient dataflow,
+        IDataflowClients clients,
         ScheduleOptions options,
         TimeProvider time,
         ILogger<ScheduleService>? logger = null)
@@ -35,7 +35,7 @@ public sealed partial class ScheduleService
         store = new ScheduleStore(database);
         this.engine = engine;
         this.scheduler = scheduler;
-        this.dataflow = dataflow;
+        this.clients = clients;
         this.options = options;
         this.time = time;
         this.logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -50,7 +50,7 @@ public sealed partial class ScheduleService
         var spec = manifest.Spec;
         var expression = Check(spec);
         await engine.EnsureStoreReadyAsync(cancellationToken);
-        var (row, change) = await store.UpsertAsync(spec, source, cancellationToken);
+        var (row, change) = await store.UpsertAsync(spec, manifest.Metadata.Name, source, cancellationToken);
         if (change != ScheduleChange.Unchanged)
         {
             scheduler.Apply(row);
@@ -218,21 +218,21 @@ public sealed partial class ScheduleService
         await engine.EnsureStoreReadyAsync(cancellationToken);
         var rows = await store.ListSchedulesAsync(includeDeleted: false, cancellationToken);
         var summaries = await store.SummarizeSlotsAsync(null, cancellationToken);
-        return rows.Select(r => ToInfo(r, summaries.GetValueOrDefault(r.DagId))).ToList();
+        return rows.Select(r => ToInfo(r, summaries.GetValueOrDefault(r.DagId) ?? new SlotSummary())).ToList();
     }
 
-    /// <summary>One schedule, or null when no such schedule is registered.</summary>
-    public async Task<ScheduleInfo?> GetAsync(string dagId, CancellationToken cancellationToken)
+    /// <summary>One schedule, or null when no such schedule is registered (or it was unscheduled, unless asked for).</summary>
+    public async Task<ScheduleInfo?> GetAsync(string dagId, CancellationToken cancellationToken, bool includeUnscheduled = false)
     {
         await engine.EnsureStoreReadyAsync(cancellationToken);
         var row = await store.GetScheduleAsync(dagId, cancellationToken);
-        if (row is null || row.Deleted)
+        if (row is null || (row.Deleted && !includeUnscheduled))
         {
             return null;
         }
 
         var summaries = await store.SummarizeSlotsAsync(dagId, cancellationToken);
-        return ToInfo(row, summaries.GetValueOrDefault(dagId));
+        return ToInfo(row, summaries.GetValueOrDefault(dagId) ?? new SlotSummary());
     }
 
     /// <summary>Slots of a schedule that have (or had) a run, newest first; also readable after unschedule.</summary>
@@ -335,6 +335,8 @@ public sealed partial class ScheduleService
 
     private async Task CancelActiveSlotsAsync(string dagId, string reason, CancellationToken cancellationToken)
     {
+        var spec = (await store.GetScheduleAsync(dagId, cancellationToken))?.Spec;
+        var dataflow = clients.For(spec?.Project, spec?.Region);
         foreach (var slot in await store.ListActiveSlotsAsync(dagId, cancellationToken))
         {
             if (slot.RunId is { } runId)
@@ -358,7 +360,7 @@ public sealed partial class ScheduleService
         }
     }
 
-    private ScheduleInfo ToInfo(ScheduleRow row, (SlotRow? Last, int Active) summary)
+    private ScheduleInfo ToInfo(ScheduleRow row, SlotSummary summary)
     {
         SlotTime? next = null;
         try
@@ -373,7 +375,12 @@ public sealed partial class ScheduleService
         return new ScheduleInfo
         {
             DagId = row.DagId,
+            Name = row.Name ?? row.DagId,
             Spec = row.Spec,
+            SpecJson = row.SpecJson,
+            Revision = row.SpecVersion,
+            Unscheduled = row.Deleted,
+            Counts = summary.Counts,
             Paused = row.Paused,
             Source = row.Source,
             NextSlot = next,

@@ -9,7 +9,7 @@ namespace Sluice.Controller.Schedules;
 /// <summary>A row of <c>schedules</c>.</summary>
 internal sealed record ScheduleRow(
     string DagId, string SpecJson, string Source, bool Paused, bool Deleted, long Revision, int SpecVersion, long? CursorAt,
-    long CreatedAt, long UpdatedAt)
+    long CreatedAt, long UpdatedAt, string? Name = null)
 {
     private ScheduleSpec? spec;
 
@@ -103,13 +103,23 @@ internal sealed record SlotRow
     }
 }
 
+/// <summary>A schedule's newest slot with a run and its slots counted by state.</summary>
+internal sealed class SlotSummary
+{
+    public SlotRow? Last { get; set; }
+
+    public Dictionary<SlotState, int> Counts { get; } = [];
+
+    public int Active => Counts.GetValueOrDefault(SlotState.Queued) + Counts.GetValueOrDefault(SlotState.Running);
+}
+
 internal sealed record BackfillRow(long Id, string DagId, long FromDate, long ToDate, string Reprocess, int MaxActive, int SlotCount, long? RunId, long CreatedAt);
 
 /// <summary>The SQL of the schedule flow. Every state change is a conditional update on the expected state.</summary>
 internal sealed class ScheduleStore(IDatabase database)
 {
     private const string ScheduleColumns =
-        "dag_id, spec_json, source, paused, deleted, revision, spec_version, cursor_at, created_at, updated_at";
+        "dag_id, spec_json, source, paused, deleted, revision, spec_version, cursor_at, created_at, updated_at, name";
 
     private const string SlotColumns =
         "dag_id, logical_date, interval_start, interval_end, due_at, time_zone, run_trigger, generation, state, run_id, backfill_id, " +
@@ -157,7 +167,7 @@ internal sealed class ScheduleStore(IDatabase database)
             cancellationToken);
 
     /// <summary>Creates or updates a schedule. The pause flag follows the manifest only at creation and when its value changes.</summary>
-    public Task<(ScheduleRow Row, ScheduleChange Change)> UpsertAsync(ScheduleSpec spec, string source, CancellationToken cancellationToken)
+    public Task<(ScheduleRow Row, ScheduleChange Change)> UpsertAsync(ScheduleSpec spec, string name, string source, CancellationToken cancellationToken)
     {
         var json = ManifestJson.Serialize(spec);
         return database.WriteAsync(
@@ -165,7 +175,7 @@ internal sealed class ScheduleStore(IDatabase database)
             {
                 var existing = await GetScheduleAsync(connection, transaction, spec.DagId, cancellationToken);
                 var now = database.NowMs();
-                if (existing is { Deleted: false } && existing.SpecJson == json)
+                if (existing is { Deleted: false } && existing.SpecJson == json && existing.Name == name)
                 {
                     return (existing, ScheduleChange.Unchanged);
                 }
@@ -175,10 +185,11 @@ internal sealed class ScheduleStore(IDatabase database)
                 {
                     await connection.ExecuteAsync(
                         transaction,
-                        $"INSERT INTO schedules ({ScheduleColumns}) VALUES (@dag, @spec, @source, @paused, 0, @revision, 1, NULL, @now, @now)",
+                        $"INSERT INTO schedules ({ScheduleColumns}) VALUES (@dag, @spec, @source, @paused, 0, @revision, 1, NULL, @now, @now, @name)",
                         cancellationToken,
-                        ("dag", spec.DagId), ("spec", json), ("source", source), ("paused", spec.Paused ? 1 : 0), ("revision", revision), ("now", now));
-                    return (new ScheduleRow(spec.DagId, json, source, spec.Paused, false, revision, 1, null, now, now), ScheduleChange.Created);
+                        ("dag", spec.DagId), ("spec", json), ("source", source), ("paused", spec.Paused ? 1 : 0), ("revision", revision), ("now", now),
+                        ("name", name));
+                    return (new ScheduleRow(spec.DagId, json, source, spec.Paused, false, revision, 1, null, now, now, name), ScheduleChange.Created);
                 }
 
                 var previousPaused = existing.Deleted ? spec.Paused : TryReadPaused(existing.SpecJson);
@@ -186,13 +197,14 @@ internal sealed class ScheduleStore(IDatabase database)
                 await connection.ExecuteAsync(
                     transaction,
                     "UPDATE schedules SET spec_json = @spec, source = @source, paused = @paused, deleted = 0, revision = @revision, " +
-                    "spec_version = spec_version + 1, updated_at = @now WHERE dag_id = @dag",
+                    "spec_version = spec_version + 1, updated_at = @now, name = @name WHERE dag_id = @dag",
                     cancellationToken,
-                    ("dag", spec.DagId), ("spec", json), ("source", source), ("paused", paused ? 1 : 0), ("revision", revision), ("now", now));
+                    ("dag", spec.DagId), ("spec", json), ("source", source), ("paused", paused ? 1 : 0), ("revision", revision), ("now", now),
+                    ("name", name));
                 var change = existing.Deleted ? ScheduleChange.Created : ScheduleChange.Updated;
                 return (existing with
                 {
-                    SpecJson = json, Source = source, Paused = paused, Deleted = false, Revision = revision, SpecVersion = existing.SpecVersion + 1, UpdatedAt = now,
+                    SpecJson = json, Source = source, Paused = paused, Name = name, Deleted = false, Revision = revision, SpecVersion = existing.SpecVersion + 1, UpdatedAt = now,
                 }, change);
             },
             cancellationToken);
@@ -343,7 +355,7 @@ internal sealed class ScheduleStore(IDatabase database)
             ("dag", dagId), ("from", from), ("to", to));
 
     /// <summary>For each schedule: the newest slot that is not waiting in a backfill, and how many are active.</summary>
-    public Task<Dictionary<string, (SlotRow? Last, int Active)>> SummarizeSlotsAsync(string? dagId, CancellationToken cancellationToken) =>
+    public Task<Dictionary<string, SlotSummary>> SummarizeSlotsAsync(string? dagId, CancellationToken cancellationToken) =>
         database.ReadAsync(
             async connection =>
             {
@@ -356,21 +368,22 @@ internal sealed class ScheduleStore(IDatabase database)
                     ReadSlot,
                     cancellationToken,
                     parameters);
-                var active = await connection.QueryAsync(
+                var counts = await connection.QueryAsync(
                     null,
-                    $"SELECT dag_id, COUNT(*) FROM schedule_slots WHERE state IN ('queued', 'running'){filter} GROUP BY dag_id",
-                    reader => (reader.GetString(0), (int)ToLong(reader.GetValue(1))),
+                    $"SELECT dag_id, state, COUNT(*) FROM schedule_slots WHERE 1 = 1{filter} GROUP BY dag_id, state",
+                    reader => (reader.GetString(0), SlotStates.ParseSlotState(reader.GetString(1)), (int)ToLong(reader.GetValue(2))),
                     cancellationToken,
                     parameters);
-                var result = new Dictionary<string, (SlotRow? Last, int Active)>(StringComparer.Ordinal);
+                var result = new Dictionary<string, SlotSummary>(StringComparer.Ordinal);
+                SlotSummary For(string dag) => result.TryGetValue(dag, out var s) ? s : result[dag] = new SlotSummary();
                 foreach (var slot in last)
                 {
-                    result[slot.DagId] = (slot, 0);
+                    For(slot.DagId).Last = slot;
                 }
 
-                foreach (var (dag, count) in active)
+                foreach (var (dag, state, count) in counts)
                 {
-                    result[dag] = (result.TryGetValue(dag, out var entry) ? entry.Last : null, count);
+                    For(dag).Counts[state] = count;
                 }
 
                 return result;
@@ -638,7 +651,8 @@ internal sealed class ScheduleStore(IDatabase database)
         (int)ToLong(reader.GetValue(6)),
         ToNullableLong(reader, 7),
         ToLong(reader.GetValue(8)),
-        ToLong(reader.GetValue(9)));
+        ToLong(reader.GetValue(9)),
+        reader.IsDBNull(10) ? null : reader.GetString(10));
 
     private static SlotRow ReadSlot(DbDataReader reader) => new()
     {

@@ -7,7 +7,8 @@ public static class SchedulesServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the schedule flow: its tables, step handlers, run observer, the scheduler (a hosted service) and
-    /// <see cref="ScheduleService"/>. Needs the engine (<c>AddSluiceEngine</c>) and an <see cref="Dataflow.IDataflowClient"/>.
+    /// <see cref="ScheduleService"/>, which intake reaches as <see cref="IScheduleRegistrar"/>. Needs the engine
+    /// (<c>AddSluiceEngine</c>) and <see cref="IDataflowClients"/>.
     /// </summary>
     public static IServiceCollection AddSluiceSchedules(this IServiceCollection services, Action<ScheduleOptions>? configure = null)
     {
@@ -24,6 +25,7 @@ public static class SchedulesServiceCollectionExtensions
         services.AddSingleton<SlotScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<SlotScheduler>());
         services.AddSingleton<ScheduleService>();
+        services.AddSingleton<IScheduleRegistrar, Intake.ScheduleRegistrar>();
         return services;
     }
 }

@@ -12,6 +12,12 @@ public sealed record SlotJob
 {
     public required string DagId { get; init; }
 
+    /// <summary>Dataflow project of the job; null for the server's default.</summary>
+    public string? Project { get; init; }
+
+    /// <summary>Dataflow region of the job; null for the server's default.</summary>
+    public string? Region { get; init; }
+
     /// <summary>The job name of the first attempt; later attempts derive theirs from it (<see cref="SlotJobs.NameForAttempt"/>).</summary>
     public required string JobName { get; init; }
 

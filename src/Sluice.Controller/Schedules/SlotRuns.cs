@@ -38,7 +38,7 @@ public static class SlotRuns
     public const string WaitStep = "wait";
 
     /// <summary>Label on slot runs and backfill runs naming their schedule.</summary>
-    public const string DagLabel = "dag";
+    public const string DagLabel = "dagId";
 
     /// <summary>
     /// The idempotency key of a slot's run: <c>slot:{dagId}:{logicalDate:O}</c> with the logical date in UTC, so that the

@@ -42,6 +42,8 @@ public sealed class SlotRenderStep(IDatabase database) : IStepHandler
         var job = new SlotJob
         {
             DagId = input.DagId,
+            Project = spec.Project,
+            Region = spec.Region,
             JobName = SlotJobs.NameForSlot(spec.Job.JobName, rendered.JobName, input.LogicalDate),
             Template = rendered.Template,
             Environment = rendered.Environment,
@@ -59,7 +61,7 @@ public sealed class SlotRenderStep(IDatabase database) : IStepHandler
 }
 
 /// <summary>Step 2 of a slot run: launches the first attempt of the job, exactly once.</summary>
-public sealed class SlotLaunchStep(IDatabase database, IDataflowClient dataflow) : IStepHandler
+public sealed class SlotLaunchStep(IDatabase database, IDataflowClients clients) : IStepHandler
 {
     public const string StepKind = "schedule-launch";
 
@@ -72,6 +74,7 @@ public sealed class SlotLaunchStep(IDatabase database, IDataflowClient dataflow)
         var input = context.GetInput<SlotRunInput>();
         var job = context.GetOutput<SlotJob>(SlotRuns.RenderStep)
             ?? throw new InvalidOperationException("The render step left no job to launch.");
+        var dataflow = clients.For(job.Project, job.Region);
         try
         {
             var attempt = await SlotLaunching.LaunchAttemptAsync(context, dataflow, job, 1, cancellationToken);
@@ -90,7 +93,7 @@ public sealed class SlotLaunchStep(IDatabase database, IDataflowClient dataflow)
 /// Step 3 of a slot run: checks the job until it is DONE, without holding a thread. A FAILED job is relaunched after the
 /// retry delay as a new attempt with its own name, until the manifest's retries are used up; then the slot fails.
 /// </summary>
-public sealed class SlotWaitStep(IDatabase database, IDataflowClient dataflow, ScheduleOptions options) : IStepHandler
+public sealed class SlotWaitStep(IDatabase database, IDataflowClients clients, ScheduleOptions options) : IStepHandler
 {
     public const string StepKind = "schedule-wait";
 
@@ -106,6 +109,7 @@ public sealed class SlotWaitStep(IDatabase database, IDataflowClient dataflow, S
         var input = context.GetInput<SlotRunInput>();
         var job = context.GetOutput<SlotJob>(SlotRuns.RenderStep)
             ?? throw new InvalidOperationException("The render step left no job.");
+        var dataflow = clients.For(job.Project, job.Region);
         var data = context.GetData<WaitData>()
             ?? new WaitData(context.GetOutput<SlotJobAttempt>(SlotRuns.LaunchStep) ?? throw new InvalidOperationException("The launch step left no job."), null, null);
         var logical = DbTime.ToUnixMs(input.LogicalDate);

@@ -61,6 +61,7 @@ public sealed class SluiceServerBuilder
     {
         AddModule(new Modules.IntakeModule());
         AddModule(new Modules.RolloutsModule());
+        AddModule(new SchedulesModule());
         return this;
     }
 
@@ -105,8 +106,9 @@ public sealed class SluiceServerBuilder
         services.AddSingleton<TokenStore>();
         services.AddSingleton<InternalCaller>();
         services.AddSingleton(new ServerAddress { BaseUri = SelfUri(config) });
-        services.AddSingleton<DataflowClients>();
-        services.AddSingleton(sp => sp.GetRequiredService<DataflowClients>().Default);
+        services.AddSingleton<ServerDataflowClients>();
+        services.AddSingleton<Sluice.Controller.IDataflowClients>(sp => sp.GetRequiredService<ServerDataflowClients>());
+        services.AddSingleton(sp => sp.GetRequiredService<ServerDataflowClients>().Default);
         if (config.EmbeddedEmulator)
         {
             services.AddDataflowEmulator(new EmulatorOptions

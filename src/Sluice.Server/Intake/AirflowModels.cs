@@ -14,6 +14,9 @@ internal static class AirflowJson
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+
+        // Dates keep their '+00:00' readable; the answers are application/json, never embedded in HTML.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Airflow's timestamps: ISO 8601 with microseconds and an explicit +00:00 offset.</summary>

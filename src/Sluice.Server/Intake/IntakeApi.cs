@@ -273,7 +273,22 @@ internal sealed class PushReceiver
             }
 
             var observed = bucketEvent.ObservedAt == default ? Time.GetUtcNow() : bucketEvent.ObservedAt;
-            var (intakeEvent, created) = await _intake.IngestAsync(new IncomingEvent(channel.Name, kind, item, source, observed), cancellationToken);
+            IntakeEvent intakeEvent;
+            bool created;
+            try
+            {
+                (intakeEvent, created) = await _intake.IngestAsync(new IncomingEvent(channel.Name, kind, item, source, observed), cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Not acknowledged: Pub/Sub (or Eventarc) delivers it again, and the ledger de-duplicates what got in.
+                _logger.LogError(e, "Could not record the {Source} event of {Object}", source, item);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "Service unavailable",
+                    detail: $"The event of {item} could not be recorded now ({e.Message}); deliver it again later.");
+            }
+
             results.Add(new PushedEventResource(item.Bucket, item.Name, item.Generation, kind.ToStored(), intakeEvent.Id, intakeEvent.State.ToStored(), !created));
         }
 

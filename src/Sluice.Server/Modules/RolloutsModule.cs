@@ -22,7 +22,6 @@ public sealed class RolloutsModule : ISluiceModule
     public void ConfigureServices(IServiceCollection services, SluiceConfig config)
     {
         services.AddSluiceRollouts(options => Configure(options, config));
-        services.AddSingleton<IDataflowClients>(sp => sp.GetRequiredService<DataflowClients>());
         services.AddSingleton<IRunObserver, RolloutMetricsObserver>();
     }
 

@@ -47,12 +47,12 @@ internal static class RunAndJobPages
             return Results.Redirect($"/ui/runs/{id}");
         }).RequireAuthorization(SluicePolicies.Operator);
 
-        ui.MapGet("/jobs", async (DataflowClients clients, CancellationToken ct) =>
+        ui.MapGet("/jobs", async (ServerDataflowClients clients, CancellationToken ct) =>
             UiLayout.Page("Jobs", Html.Live("/ui/jobs/list", await JobsTableAsync(clients, ct))));
-        ui.MapGet("/jobs/list", async (DataflowClients clients, CancellationToken ct) => UiLayout.Fragment(await JobsTableAsync(clients, ct)));
-        ui.MapGet("/jobs/{id}", async (string id, DataflowClients clients, CancellationToken ct) =>
+        ui.MapGet("/jobs/list", async (ServerDataflowClients clients, CancellationToken ct) => UiLayout.Fragment(await JobsTableAsync(clients, ct)));
+        ui.MapGet("/jobs/{id}", async (string id, ServerDataflowClients clients, CancellationToken ct) =>
             UiLayout.Page($"Job {id}", Html.Live($"/ui/jobs/{Uri.EscapeDataString(id)}/body", await JobBodyAsync(id, clients, ct))));
-        ui.MapGet("/jobs/{id}/body", async (string id, DataflowClients clients, CancellationToken ct) => UiLayout.Fragment(await JobBodyAsync(id, clients, ct)));
+        ui.MapGet("/jobs/{id}/body", async (string id, ServerDataflowClients clients, CancellationToken ct) => UiLayout.Fragment(await JobBodyAsync(id, clients, ct)));
     }
 
     private static async Task<string> RecentRunsAsync(HttpContext context, CancellationToken cancellationToken)
@@ -110,7 +110,7 @@ internal static class RunAndJobPages
         return $"<div class=\"card\" id=\"run-facts\">{facts}<p>{cancel}</p></div><h2>Steps</h2>{UiComponents.StepTimeline(run.Steps ?? [])}<h2>Logs</h2>{UiComponents.Logs(logs.Select(l => l.ToResource()))}";
     }
 
-    private static async Task<string> JobsTableAsync(DataflowClients clients, CancellationToken cancellationToken)
+    private static async Task<string> JobsTableAsync(ServerDataflowClients clients, CancellationToken cancellationToken)
     {
         var client = clients.Default;
         try
@@ -136,7 +136,7 @@ internal static class RunAndJobPages
         }
     }
 
-    private static async Task<string> JobBodyAsync(string id, DataflowClients clients, CancellationToken cancellationToken)
+    private static async Task<string> JobBodyAsync(string id, ServerDataflowClients clients, CancellationToken cancellationToken)
     {
         var client = clients.Default;
         try

@@ -15,7 +15,7 @@ public sealed class ScheduleKit : IAsyncDisposable
 {
     public const string PostgresVariable = "SLUICE_TEST_POSTGRES";
 
-    private ScheduleKit(IDatabase database, FakeTimeProvider clock, IDataflowClient dataflow, ScheduleOptions options, string replicaId)
+    private ScheduleKit(IDatabase database, FakeTimeProvider clock, IDataflowClients dataflow, ScheduleOptions options, string replicaId)
     {
         Database = database;
         Clock = clock;
@@ -39,7 +39,7 @@ public sealed class ScheduleKit : IAsyncDisposable
 
     public ScheduleOptions Options { get; }
 
-    public IDataflowClient Dataflow { get; }
+    public IDataflowClients Dataflow { get; }
 
     public WorkflowEngine Engine { get; }
 
@@ -75,13 +75,13 @@ public sealed class ScheduleKit : IAsyncDisposable
 
     /// <summary>A kit on <paramref name="storeUri"/>; a Dataflow client that is never reached unless a test processes runs.</summary>
     public static async Task<ScheduleKit> StartAsync(
-        string storeUri, FakeTimeProvider clock, IDataflowClient? dataflow = null, ScheduleOptions? options = null, string replicaId = "replica-a")
+        string storeUri, FakeTimeProvider clock, IDataflowClients? dataflow = null, ScheduleOptions? options = null, string replicaId = "replica-a")
     {
         var database = StateStoreFactory.Open(storeUri, clock);
         var kit = new ScheduleKit(
             database,
             clock,
-            dataflow ?? new DataflowClient(DataflowClientOptions.ForEmulator(new Uri("http://127.0.0.1:9/")), timeProvider: clock),
+            dataflow ?? DataflowClients.ForEmulator(new Uri("http://127.0.0.1:9/"), clock),
             options ?? new ScheduleOptions { JobPollInterval = TimeSpan.FromSeconds(1), SyncInterval = TimeSpan.FromSeconds(5) },
             replicaId);
         await kit.Scheduler.LoadAsync(CancellationToken.None);
