@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "engine" => await EngineBench.RunAsync(args[1..]),
     "emulator" => await EmulatorBench.RunAsync(args[1..]),
     "schedules" => await SchedulesBench.RunAsync(args[1..]),
+    "rollout" => await RolloutBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
