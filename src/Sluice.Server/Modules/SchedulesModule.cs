@@ -28,7 +28,6 @@ public sealed class SchedulesModule : ISluiceModule
     public void ConfigureServices(IServiceCollection services, SluiceConfig config)
     {
         services.AddSluiceSchedules();
-        services.TryAddSingleton<IDataflowClients>(sp => new ServerDataflowClients(sp.GetRequiredService<Hosting.DataflowClients>()));
         services.AddSingleton<ISchedulerLagRecorder>(sp => new MetricsLagRecorder(sp.GetRequiredService<SluiceMetrics>()));
     }
 
@@ -45,11 +44,6 @@ public sealed class SchedulesModule : ISluiceModule
         public void RecordSchedulerLag(TimeSpan lag) => metrics.RecordSchedulerLag(lag);
     }
 
-    /// <summary>The flows' view of the server's Dataflow clients (emulator, external endpoint or Google Cloud).</summary>
-    private sealed class ServerDataflowClients(Hosting.DataflowClients clients) : IDataflowClients
-    {
-        public IDataflowClient For(string? project, string? region) => clients.For(project, region);
-    }
 }
 
 /// <summary>The <c>/v1/schedules</c> endpoints (docs/api.md, "Schedules").</summary>
@@ -64,9 +58,9 @@ internal static class ScheduleApi
             .RequireAuthorization(SluicePolicies.Operator).WithName("PauseSchedule").WithSummary("No new slot runs start; running ones finish");
         group.MapPost("/{dagId}/unpause", (string dagId, ScheduleService s, CancellationToken ct) => SetPausedAsync(dagId, false, s, ct))
             .RequireAuthorization(SluicePolicies.Operator).WithName("UnpauseSchedule").WithSummary("Slots start again; with catchup the missed ones run");
-        group.MapPost("/{dagId}/unschedule", UnscheduleAsync)
+        group.MapDelete("/{dagId}", UnscheduleAsync)
             .RequireAuthorization(SluicePolicies.Operator).WithName("Unschedule").WithSummary("Remove the schedule; optionally cancel its runs in flight");
-        group.MapPost("/{dagId}/backfill", BackfillAsync)
+        group.MapPost("/{dagId}/backfills", BackfillAsync)
             .RequireAuthorization(SluicePolicies.Operator).WithName("Backfill").WithSummary("Run past slots again within [from, to]");
     }
 
@@ -108,7 +102,7 @@ internal static class ScheduleApi
     }
 
     private static async Task<Results<Ok<ScheduleResource>, ProblemHttpResult>> UnscheduleAsync(
-        string dagId, UnscheduleRequest? request, ScheduleService schedules, CancellationToken ct)
+        string dagId, bool? cancelRunning, ScheduleService schedules, CancellationToken ct)
     {
         var before = await schedules.GetAsync(dagId, ct, includeUnscheduled: true);
         if (before is null)
@@ -116,7 +110,7 @@ internal static class ScheduleApi
             return NotFound(dagId);
         }
 
-        await schedules.UnscheduleAsync(dagId, request?.CancelRunning ?? false, ct);
+        await schedules.UnscheduleAsync(dagId, cancelRunning ?? false, ct);
         return TypedResults.Ok(ToResource((await schedules.GetAsync(dagId, ct, includeUnscheduled: true))!, null));
     }
 
