@@ -19,6 +19,7 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+    private readonly ResiliencePipeline _launchRetry;
     private readonly string _locationPath;
 
     public DataflowClient(DataflowClientOptions options, HttpMessageHandler? handler = null, TimeProvider? timeProvider = null,
@@ -40,7 +41,7 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
             pipeline = new GoogleAuthHandler(options.Credential) { InnerHandler = pipeline };
         }
 
-        _http = new HttpClient(pipeline, disposeHandler: handler is null || options.Credentials != DataflowCredentials.None)
+        _http = new HttpClient(pipeline, disposeHandler: handler is null)
         {
             BaseAddress = DataflowClientOptions.EnsureTrailingSlash(options.Endpoint),
             Timeout = Timeout.InfiniteTimeSpan,
@@ -48,6 +49,7 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue(options.UserAgent, "1.0"));
         _locationPath = $"v1b3/projects/{Escape(options.ProjectId)}/locations/{Escape(options.Location)}";
         _retry = BuildRetryPipeline();
+        _launchRetry = BuildLaunchRetryPipeline();
     }
 
     public string ProjectId => _options.ProjectId;
@@ -254,45 +256,30 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
             return jobOf(await launch(true, cancellationToken));
         }
 
-        for (var attempt = 0; ; attempt++)
+        var attempt = 0;
+        try
         {
-            if (attempt > 0 && await FindLaunchedJobAsync(identity, jobName, cancellationToken) is { } launched)
+            return await _launchRetry.ExecuteAsync(async ct =>
             {
-                _logger.LogInformation("Launch of {JobName} was already done by an earlier attempt: job {JobId}", jobName, launched.Id);
-                return launched;
-            }
-
-            try
-            {
-                return jobOf(await launch(false, cancellationToken));
-            }
-            catch (DataflowApiException ex) when (ex.IsTransient && attempt < _options.MaxRetryAttempts)
-            {
-                var delay = BackoffDelay(attempt);
-                _logger.LogWarning("Launch of {JobName} failed transiently ({Message}); retry {Attempt} in {Delay}", jobName, ex.Message, attempt + 1, delay);
-                await Task.Delay(delay, _timeProvider, cancellationToken);
-            }
-            catch (DataflowApiException ex) when (ex.IsAlreadyExists)
-            {
-                if (await FindLaunchedJobAsync(identity, jobName, cancellationToken) is { } own)
+                if (attempt++ > 0 && await FindLaunchedJobAsync(identity, jobName, ct) is { } launched)
                 {
-                    _logger.LogInformation("Launch of {JobName} answered 409, but the active job {JobId} is this launch's own", jobName, own.Id);
-                    return own;
+                    _logger.LogInformation("Launch of {JobName} was already done by an earlier attempt: job {JobId}", jobName, launched.Id);
+                    return launched;
                 }
 
-                throw;
-            }
+                return jobOf(await launch(false, ct));
+            }, cancellationToken);
         }
-    }
+        catch (DataflowApiException ex) when (ex.IsAlreadyExists)
+        {
+            if (await FindLaunchedJobAsync(identity, jobName, cancellationToken) is { } own)
+            {
+                _logger.LogInformation("Launch of {JobName} answered 409, but the active job {JobId} is this launch's own", jobName, own.Id);
+                return own;
+            }
 
-    private TimeSpan BackoffDelay(int attempt)
-    {
-        // Exponential growth with full jitter, bounded by RetryMaxDelay.
-        var exponential = _options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt);
-        var capped = Math.Min(exponential, _options.RetryMaxDelay.TotalMilliseconds);
-#pragma warning disable CA5394 // jitter needs no cryptographic randomness
-        return TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
-#pragma warning restore CA5394
+            throw;
+        }
     }
 
     private async Task<T> SendAsync<T>(HttpMethod method, string relativeUri, object? body, RequestPolicy policy, CancellationToken cancellationToken)
@@ -366,7 +353,7 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
     {
         var retry = new RetryStrategyOptions<HttpResponseMessage>
         {
-            MaxRetryAttempts = Math.Max(1, _options.MaxRetryAttempts),
+            MaxRetryAttempts = _options.MaxRetryAttempts,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = _options.RetryBaseDelay,
@@ -392,6 +379,32 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
         if (_options.MaxRetryAttempts > 0)
         {
             builder.AddRetry(retry);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Launches are retried one level up, with a lookup of the job before each retry; same backoff.</summary>
+    private ResiliencePipeline BuildLaunchRetryPipeline()
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = _timeProvider };
+        if (_options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = _options.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.RetryBaseDelay,
+                MaxDelay = _options.RetryMaxDelay,
+                ShouldHandle = new PredicateBuilder().Handle<DataflowApiException>(ex => ex.IsTransient),
+                OnRetry = args =>
+                {
+                    _logger.LogWarning("Launch failed transiently ({Message}); retry {Attempt} in {Delay}",
+                        args.Outcome.Exception?.Message, args.AttemptNumber + 1, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            });
         }
 
         return builder.Build();

@@ -21,6 +21,10 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 1000;
 
+    // Waits on operating-system processes (grace periods, readiness, flushing) run on real time even when job
+    // timestamps come from an injected (possibly fake) clock: a process does not wait for a fake clock to advance.
+    private static readonly TimeProvider ProcessClock = TimeProvider.System;
+
     private readonly EmulatorOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -126,14 +130,14 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
         }
 
         var all = Task.WhenAll(running);
-        if (await Task.WhenAny(all, Task.Delay(_options.ShutdownGracePeriod, _time, CancellationToken.None)) != all)
+        if (await Task.WhenAny(all, Task.Delay(_options.ShutdownGracePeriod, ProcessClock, CancellationToken.None)) != all)
         {
             foreach (var process in processes)
             {
                 JobProcess.Kill(process);
             }
 
-            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5), _time, CancellationToken.None));
+            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5), ProcessClock, CancellationToken.None));
         }
 
         await _stopping.CancelAsync();
@@ -305,6 +309,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
 
             AddMessage(created, JobMessageImportance.Basic, $"Job {created.Id} created from template {request.Template.GcsPath}.");
             SaveLocked();
+            _running.RemoveAll(task => task.IsCompleted);
             _running.Add(Task.Run(() => RunJobAsync(created)));
             return Snapshot(created, JobView.All);
         }
@@ -534,7 +539,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
             JobProcess.Terminate(oldProcess);
         }
 
-        if (await Task.WhenAny(oldExited, Task.Delay(_options.UpdateGracePeriod, _time, CancellationToken.None)) != oldExited && oldProcess is not null)
+        if (await Task.WhenAny(oldExited, Task.Delay(_options.UpdateGracePeriod, ProcessClock, CancellationToken.None)) != oldExited && oldProcess is not null)
         {
             JobProcess.Kill(oldProcess);
             await oldExited;
@@ -606,7 +611,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
 
     private async Task MarkRunningAfterAsync(EmulatedJob job, TimeSpan delay)
     {
-        await Task.Delay(delay, _time, CancellationToken.None);
+        await Task.Delay(delay, ProcessClock, CancellationToken.None);
         lock (_gate)
         {
             MarkRunningLocked(job);
@@ -730,12 +735,17 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
         var paths = (updateMask ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(path => ToSnake(path))
             .ToList();
-        var runtimePaths = paths.Where(path => path.StartsWith("runtime_updatable_params", StringComparison.Ordinal)).ToList();
-        var unknown = paths.Except(runtimePaths).Where(path => path != "requested_state").ToList();
+        string[] updatable = ["runtime_updatable_params.min_num_workers", "runtime_updatable_params.max_num_workers", "runtime_updatable_params.worker_utilization_hint"];
+        var unknown = paths.Where(path => !updatable.Contains(path)).ToList();
         if (unknown.Count > 0)
         {
             throw EmulatorException.InvalidArgument(
-                $"The update mask names fields that cannot be updated: {string.Join(", ", unknown)}. Updatable: requested_state, runtime_updatable_params.min_num_workers, runtime_updatable_params.max_num_workers, runtime_updatable_params.worker_utilization_hint.");
+                $"The update mask names fields that cannot be updated: {string.Join(", ", unknown)}. Updatable: runtime_updatable_params.min_num_workers, runtime_updatable_params.max_num_workers, runtime_updatable_params.worker_utilization_hint (or an empty mask with requestedState).");
+        }
+
+        if (paths.Count > 0 && body.RequestedState is { } state && state != JobState.Unknown)
+        {
+            throw EmulatorException.InvalidArgument("A request cannot update both requestedState and the fields of an update mask; send them separately.");
         }
 
         Process? signal = null;
@@ -744,12 +754,11 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
         lock (_gate)
         {
             var job = Find(projectId, location, jobId);
-            if (runtimePaths.Count > 0)
+            if (paths.Count > 0)
             {
-                UpdateRuntimeParams(job, body.RuntimeUpdatableParams, runtimePaths);
+                UpdateRuntimeParams(job, body.RuntimeUpdatableParams, paths);
             }
-
-            if (paths.Count == 0 || paths.Contains("requested_state"))
+            else
             {
                 var requested = body.RequestedState ?? JobState.Unknown;
                 switch (requested)
@@ -761,7 +770,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
                     case JobState.Draining:
                         RequestDrain(job, out signal);
                         break;
-                    case JobState.Unknown when paths.Count == 0:
+                    case JobState.Unknown:
                         throw EmulatorException.InvalidArgument("requestedState is required: JOB_STATE_CANCELLED or JOB_STATE_DRAINED.");
                     default:
                         throw EmulatorException.InvalidArgument(
@@ -1055,7 +1064,7 @@ internal sealed partial class DataflowEmulator : IHostedService, IDisposable
 
     private async Task FlushLoopAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), _time);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500), ProcessClock);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))

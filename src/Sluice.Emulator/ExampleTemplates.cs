@@ -80,7 +80,17 @@ public static class ExampleTemplates
         {
             await WriteWordsAsync(bucketsDirectory, today.AddDays(offset), cancellationToken);
         }
+
+        // The example schedule (examples/manifests/daily-wordcount.yaml) covers these fixed days, so the demo
+        // always has the same three slots whatever today is.
+        foreach (var day in ExampleScheduleDays)
+        {
+            await WriteWordsAsync(bucketsDirectory, day, cancellationToken);
+        }
     }
+
+    /// <summary>The days of the example schedule's slots (its startDate through its endDate).</summary>
+    public static IReadOnlyList<DateOnly> ExampleScheduleDays { get; } = [new(2026, 1, 1), new(2026, 1, 2), new(2026, 1, 3)];
 
     /// <summary>Writes the deterministic word-count input of <paramref name="day"/> (see <see cref="WordsInput"/>).</summary>
     public static Task WriteWordsAsync(string bucketsDirectory, DateOnly day, CancellationToken cancellationToken = default)

@@ -1,10 +1,27 @@
 using Microsoft.Extensions.Logging;
+using Sluice.Engine;
 using Sluice.Server.Configuration;
 using Sluice.Server.Hosting;
 
 namespace Sluice.Cli.Tests;
 
 /// <summary>A real Sluice server on loopback (in the test process) for the CLI child processes to talk to.</summary>
+/// <summary>Logs three lines and succeeds.</summary>
+internal sealed class ChattyStep : IStepHandler
+{
+    public string Kind => "test-chatty";
+
+    public async Task<StepOutcome> ExecuteAsync(StepContext context, CancellationToken cancellationToken)
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            await context.LogAsync($"line {i} of {context.Step.Name}", cancellationToken);
+        }
+
+        return StepOutcome.SucceededWith(new { lines = 3 });
+    }
+}
+
 public sealed class CliServer : IAsyncDisposable
 {
     private CliServer(SluiceServer server, string directory)
@@ -32,7 +49,8 @@ public sealed class CliServer : IAsyncDisposable
             LogFormat = LogFormat.Text,
             LogLevel = LogLevel.Warning,
         };
-        var builder = SluiceServerBuilder.Create(config).AddProductModules();
+        var builder = SluiceServerBuilder.Create(config).AddProductModules()
+            .ConfigureServices(s => s.AddStepHandler<ChattyStep>());
         builder.HandleSignals = false;
         var server = builder.Build();
         await server.StartAsync(CancellationToken.None);

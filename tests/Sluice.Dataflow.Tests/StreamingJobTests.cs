@@ -85,6 +85,13 @@ public sealed class StreamingJobTests(EmulatorFixture fixture)
         Assert.Equal(400, refused.StatusCode);
         Assert.Equal("INVALID_ARGUMENT", refused.Status);
 
+        // As on Dataflow, one request cannot change both the state and masked fields.
+        var both = await Assert.ThrowsAsync<DataflowApiException>(() => Client.UpdateJobAsync(job.Id!,
+            new Job { RequestedState = JobState.Cancelled, RuntimeUpdatableParams = new RuntimeUpdatableParams { MaxNumWorkers = 4 } },
+            "runtime_updatable_params.max_num_workers"));
+        Assert.Equal("INVALID_ARGUMENT", both.Status);
+        Assert.Equal(JobState.Running, (await Client.GetJobAsync(job.Id!)).State);
+
         await Client.CancelJobAsync(job.Id!);
         await fixture.WaitForStateAsync(job.Id!, JobState.Cancelled);
     }

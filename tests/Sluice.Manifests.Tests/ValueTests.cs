@@ -82,6 +82,24 @@ public class ValueTests
         Assert.Contains("is not a date such as 2026-11-01", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("9999-12-31", "9999-12-31 is outside the years 1970 to 2200 that Sluice schedules")]
+    [InlineData("1900-01-01T00:00:00Z", "1900-01-01T00:00:00Z is outside the years 1970 to 2200 that Sluice schedules")]
+    public void Dates_far_from_now_are_rejected(string text, string message)
+    {
+        Assert.False(DateValues.TryParse(text, TimeZoneInfo.Utc, out _, out var error));
+        Assert.Equal(message, error);
+    }
+
+    [Theory]
+    [InlineData("P200Y", "'P200Y' is longer than 100 years; use a shorter interval")]
+    [InlineData("999999999d", "'999999999d' is longer than 100 years; use a shorter interval")]
+    public void Schedule_intervals_are_bounded(string schedule, string message)
+    {
+        Assert.False(Scheduling.ScheduleExpression.TryValidate(schedule, out _, out var error, out _));
+        Assert.Equal(message, error);
+    }
+
     [Fact]
     public void A_time_skipped_by_daylight_saving_is_an_error_in_a_manifest_and_moves_forward_in_arithmetic()
     {

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Sluice.Engine;
 
 namespace Sluice.Server.Tests;
 
@@ -28,14 +29,18 @@ public sealed class BrowserFixture : IAsyncLifetime
             // Root in CI containers cannot use Chromium's sandbox; /dev/shm is small there.
             Args = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
         });
-        Server = await TestServer.StartAsync();
+        Server = await TestServer.StartAsync(build: b => b.ConfigureServices(s =>
+        {
+            s.AddStepHandler<ChattyStep>();
+            s.AddStepHandler<GateStep>();
+        }));
     }
 
     /// <summary>A fresh browser context (own cookies) signed in with <paramref name="token"/>.</summary>
     public async Task<IPage> SignedInPageAsync(string token)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Server.BaseUri.ToString() });
-        context.SetDefaultTimeout(30_000);
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/ui/login");
         await page.FillAsync("#token", token);

@@ -36,10 +36,10 @@ public sealed partial class SluiceApiClient
         SendAsync<ScheduleResource>(HttpMethod.Post, $"v1/schedules/{Segment(dagId)}/unpause", new { }, cancellationToken);
 
     public Task<ScheduleResource> UnscheduleAsync(string dagId, bool cancelRunning, CancellationToken cancellationToken) =>
-        SendAsync<ScheduleResource>(HttpMethod.Post, $"v1/schedules/{Segment(dagId)}/unschedule", new UnscheduleRequest(cancelRunning), cancellationToken);
+        SendAsync<ScheduleResource>(HttpMethod.Delete, Query($"v1/schedules/{Segment(dagId)}", ("cancelRunning", cancelRunning ? "true" : null)), null, cancellationToken);
 
     public Task<BackfillResponse> BackfillAsync(string dagId, BackfillRequest request, CancellationToken cancellationToken) =>
-        SendAsync<BackfillResponse>(HttpMethod.Post, $"v1/schedules/{Segment(dagId)}/backfill", request, cancellationToken);
+        SendAsync<BackfillResponse>(HttpMethod.Post, $"v1/schedules/{Segment(dagId)}/backfills", request, cancellationToken);
 
     public Task<ListResponse<EventResource>> ListEventsAsync(
         string? state, string? bucket, string? objectName, long? generation, int? limit, CancellationToken cancellationToken) =>

@@ -95,9 +95,9 @@ internal static class ApplyCommand
         if (manifest.Action == "written")
         {
             var recorded = await progress.WaitForEventAsync(manifest, cancellationToken);
-            if (recorded.State == "rejected")
+            if (recorded.State is "rejected" or "ignored")
             {
-                await progress.WriteAsync($"{manifest.Kind.ToLowerInvariant()}/{manifest.Name} was rejected: {recorded.Reason}");
+                await progress.WriteAsync($"{manifest.Kind.ToLowerInvariant()}/{manifest.Name} was {recorded.State}: {recorded.Reason}");
                 foreach (var problem in recorded.Problems ?? [])
                 {
                     await context.Error.WriteLineAsync(problem.ToString());

@@ -21,14 +21,15 @@ internal sealed class Progress
         _output = context.Json ? context.Error : context.Out;
     }
 
-    /// <summary>Waits until the event of a written object is recorded; null when it was not seen in time.</summary>
+    /// <summary>Waits until the event of a written object is handled (dispatched, rejected or ignored).</summary>
     public async Task<EventResource> WaitForEventAsync(AppliedManifestResource manifest, CancellationToken cancellationToken)
     {
         await WriteAsync($"waiting for Sluice to pick up {manifest.Bucket}/{manifest.Object} (generation {manifest.Generation})");
         while (true)
         {
             var events = await _context.Client.ListEventsAsync(null, manifest.Bucket, manifest.Object, manifest.Generation, 5, cancellationToken);
-            if (events.Items.FirstOrDefault(e => e.Generation == manifest.Generation) is { } recorded)
+            // An event in state received is taken in but not yet handed to its flow; wait for what it becomes.
+            if (events.Items.FirstOrDefault(e => e.Generation == manifest.Generation && e.Kind == "finalized" && e.State != "received") is { } recorded)
             {
                 return recorded;
             }

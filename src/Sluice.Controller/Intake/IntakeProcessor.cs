@@ -48,8 +48,8 @@ public sealed class IntakeProcessor
         _ledger = ledger;
         _buckets = buckets;
         _templates = templates;
-        _rollouts = rollouts.FirstOrDefault();
-        _schedules = schedules.FirstOrDefault();
+        _rollouts = rollouts.LastOrDefault();
+        _schedules = schedules.LastOrDefault();
         _logger = logger;
     }
 

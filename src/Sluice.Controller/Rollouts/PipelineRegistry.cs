@@ -9,7 +9,7 @@ public sealed record NewRevision(
     string Pipeline, long RunId, string Kind, string Name, string Strategy, string? FromVersion, string Version,
     string SpecJson, string Source, long? RollbackOfRunId, string? Project, string? Region);
 
-/// <summary>Filters for <see cref="PipelineRegistry.ListRevisionsAsync"/>; newest first.</summary>
+/// <summary>Filters for <see cref="PipelineRegistry.ListRevisionsAsync"/>; newest first (by run id, which grows with arrival).</summary>
 public sealed record RevisionQuery
 {
     public string? Pipeline { get; init; }
@@ -18,6 +18,9 @@ public sealed record RevisionQuery
     public string? Name { get; init; }
 
     public string? Kind { get; init; }
+
+    /// <summary>Only revisions whose run id is smaller (the previous page's last run id).</summary>
+    public long? BeforeRunId { get; init; }
 
     public int Limit { get; init; } = 100;
 }
@@ -288,9 +291,15 @@ public sealed class PipelineRegistry
             parameters.Add(("kind", kind));
         }
 
+        if (query.BeforeRunId is { } before)
+        {
+            where.Add("run_id < @before");
+            parameters.Add(("before", before));
+        }
+
         parameters.Add(("limit", Math.Clamp(query.Limit, 1, 1000)));
         var sql = $"SELECT {RevisionColumns} FROM pipeline_revisions" +
-            (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY created_at DESC, run_id DESC LIMIT @limit";
+            (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY run_id DESC LIMIT @limit";
         return db.ReadAsync<IReadOnlyList<PipelineRevision>>(
             async c => await c.QueryAsync(null, sql, ReadRevision, cancellationToken, [.. parameters]),
             cancellationToken);

@@ -38,12 +38,15 @@ public sealed class RolloutRunObserver : IRunObserver
         {
             var reason = ReasonOf(run);
             var status = run.Run.Status == RunStatus.Failed ? RevisionStatus.Failed : RevisionStatus.Cancelled;
-            await registry.MarkFinishedUnsuccessfullyAsync(run.Run.Id, status, reason, cancellationToken);
+            // The rollback is linked before the failure is recorded, so that whoever sees the rollout failed also
+            // sees the rollback that follows it.
             if (ShouldRollBack(run, input))
             {
                 await service.StartAutoRollbackAsync(run.Run.Id, input, cancellationToken);
             }
-            else if (run.Run.Status == RunStatus.Failed && input.Kind == RolloutRunKinds.Rollout && input.Spec.Rollback == RollbackMode.Auto
+
+            await registry.MarkFinishedUnsuccessfullyAsync(run.Run.Id, status, reason, cancellationToken);
+            if (run.Run.Status == RunStatus.Failed && input.Kind == RolloutRunKinds.Rollout && input.Spec.Rollback == RollbackMode.Auto
                      && input.Spec.From is null)
             {
                 logger.LogWarning(

@@ -46,9 +46,6 @@ public sealed class RolloutException : Exception
 /// <summary>A rollout (or rollback) with its run: the revision it applies and the engine's view of its steps.</summary>
 public sealed record RolloutDetail(PipelineRevision Revision, RunDetail? Run);
 
-/// <summary>One step of a dry-run plan.</summary>
-public sealed record PlannedStep(string Name, string Description);
-
 /// <summary>What <c>apply --dry-run</c> shows: the steps that would run and whether Dataflow would accept the launch.</summary>
 public sealed record RolloutPlanResult
 {
@@ -171,7 +168,7 @@ public sealed class RolloutService
         var input = new RolloutRunInput
         {
             Kind = RolloutRunKinds.Rollback,
-            Name = $"{pipeline}-rollback-to-r{target.Revision}",
+            Name = $"{pipeline}-rollback-to-r{target.Revision.ToString(CultureInfo.InvariantCulture)}",
             Spec = AsRollback(targetSpec, currentSpec, targetSpec.To),
             Source = "manual rollback",
             TargetRevision = target.Revision,
@@ -191,7 +188,7 @@ public sealed class RolloutService
         var input = new RolloutRunInput
         {
             Kind = RolloutRunKinds.Rollback,
-            Name = $"{failed.Name}-rollback",
+            Name = $"{failed.Spec.Pipeline}-rollback-{failedRunId.ToString(CultureInfo.InvariantCulture)}",
             Spec = AsRollback(failed.Spec, failed.Spec.To, from),
             Source = $"automatic rollback of run {failedRunId}",
             RollbackOfRunId = failedRunId,

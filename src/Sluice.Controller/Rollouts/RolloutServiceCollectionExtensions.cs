@@ -7,8 +7,9 @@ namespace Sluice.Controller.Rollouts;
 public static class RolloutServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the rollout flow: its tables, step handlers, run observer and <see cref="RolloutService"/>. Needs the
-    /// engine (<c>AddSluiceEngine</c>) and an <see cref="IDataflowClients"/>.
+    /// Registers the rollout flow: its tables, step handlers, run observer and <see cref="RolloutService"/>. Event
+    /// intake reaches the service through its own adapters (<see cref="IRolloutStarter"/>, <see cref="IManifestPlanner"/>).
+    /// Needs the engine (<c>AddSluiceEngine</c>) and an <see cref="IDataflowClients"/>.
     /// </summary>
     public static IServiceCollection AddSluiceRollouts(this IServiceCollection services, Action<RolloutOptions>? configure = null)
     {

@@ -52,6 +52,9 @@ internal sealed class RunRow
 
     public bool ObserversNotified { get; set; }
 
+    /// <summary>The run's steps, read in the claiming transaction.</summary>
+    public List<StepRow>? Steps { get; set; }
+
     public static RunRow Read(DbDataReader r) => new()
     {
         Id = r.GetInt64(0),

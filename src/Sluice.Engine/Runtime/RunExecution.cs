@@ -98,7 +98,8 @@ internal sealed class RunExecution : IDisposable
     {
         try
         {
-            steps = [.. await Database.ReadAsync(c => RunStore.LoadStepsAsync(c, null, Run.Id, CancellationToken.None), CancellationToken.None)];
+            steps = [.. Run.Steps ?? await Database.ReadAsync(c => RunStore.LoadStepsAsync(c, null, Run.Id, CancellationToken.None), CancellationToken.None)];
+            Run.Steps = null;
             while (true)
             {
                 if (Run.Status.IsFinished())

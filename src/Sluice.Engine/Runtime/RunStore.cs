@@ -133,17 +133,45 @@ internal sealed class RunStore
         return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Leases up to <paramref name="limit"/> runs that are due and not leased by a live replica.</summary>
+    /// <summary>
+    /// Leases up to <paramref name="limit"/> runs that are due and not leased by a live replica, and reads their steps
+    /// in the same transaction. A queued run without a mutex key starts right here (nothing can block it).
+    /// </summary>
     public Task<List<RunRow>> ClaimDueAsync(string owner, long now, long expiresAt, int limit, CancellationToken ct)
     {
         // SKIP LOCKED lets replicas claim side by side without waiting on each other's rows; SQLite has one writer.
+        // SET expressions all see the row as it was, so the CASEs agree on whether the run starts.
+        const string StartsNow = "status = 'queued' AND mutex_key IS NULL AND cancel_requested_at IS NULL";
         var lockClause = IsPostgres ? " FOR UPDATE SKIP LOCKED" : "";
         var sql =
-            "UPDATE engine_runs SET lease_owner = @owner, lease_expires_at = @expires WHERE id IN (" +
+            "UPDATE engine_runs SET lease_owner = @owner, lease_expires_at = @expires, " +
+            $"status = CASE WHEN {StartsNow} THEN 'running' ELSE status END, " +
+            $"started_at = CASE WHEN {StartsNow} THEN @now ELSE started_at END, " +
+            $"deadline_at = CASE WHEN {StartsNow} AND timeout_ms IS NOT NULL THEN @now + timeout_ms ELSE deadline_at END " +
+            "WHERE id IN (" +
             "SELECT id FROM engine_runs WHERE next_due_at <= @now AND (lease_owner IS NULL OR lease_expires_at < @now) " +
             $"ORDER BY next_due_at, id LIMIT @limit{lockClause}) RETURNING {RunRow.Columns}";
         return db.WriteAsync(
-            (c, t) => c.QueryAsync(t, sql, RunRow.Read, ct, ("owner", owner), ("expires", expiresAt), ("now", now), ("limit", limit)),
+            async (c, t) =>
+            {
+                var runs = await c.QueryAsync(t, sql, RunRow.Read, ct, ("owner", owner), ("expires", expiresAt), ("now", now), ("limit", limit));
+                if (runs.Count == 0)
+                {
+                    return runs;
+                }
+
+                var ids = string.Join(", ", runs.Select((_, i) => $"@r{i}"));
+                var steps = await c.QueryAsync(
+                    t, $"SELECT {StepRow.Columns} FROM engine_steps WHERE run_id IN ({ids}) ORDER BY run_id, position", StepRow.Read, ct,
+                    [.. runs.Select((r, i) => ($"r{i}", (object?)r.Id))]);
+                var byRun = steps.ToLookup(s => s.RunId);
+                foreach (var run in runs)
+                {
+                    run.Steps = [.. byRun[run.Id]];
+                }
+
+                return runs;
+            },
             ct);
     }
 

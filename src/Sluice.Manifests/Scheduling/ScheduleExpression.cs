@@ -106,6 +106,12 @@ public sealed class ScheduleExpression
 
         if (ScheduleInterval.TryParse(value, out var interval, out _) && interval.IsPositive)
         {
+            if ((interval.Months * 30.44) + interval.Days + interval.Time.TotalDays > 36_600)
+            {
+                error = $"'{value}' is longer than 100 years; use a shorter interval";
+                return false;
+            }
+
             kind = ScheduleKind.Interval;
             return true;
         }

@@ -35,8 +35,28 @@ public static class DateValues
         "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'",
     ];
 
+    public const int MinYear = 1970;
+
+    public const int MaxYear = 2200;
+
     /// <summary>Parses a date or date-time; wall-clock values are read in <paramref name="zone"/>.</summary>
     public static bool TryParse(string? text, TimeZoneInfo zone, out DateTimeOffset value, out string? error)
+    {
+        if (!TryParseAnyYear(text, zone, out value, out error))
+        {
+            return false;
+        }
+
+        if (value.Year is < MinYear or > MaxYear)
+        {
+            error = $"{text?.Trim()} is outside the years {MinYear} to {MaxYear} that Sluice schedules";
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool TryParseAnyYear(string? text, TimeZoneInfo zone, out DateTimeOffset value, out string? error)
     {
         value = default;
         error = null;

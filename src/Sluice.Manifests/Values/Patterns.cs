@@ -63,7 +63,11 @@ public static partial class Patterns
 
     public static bool IsLabelValue(string value) => LabelValueRegex().IsMatch(value);
 
-    public static bool Matches(string value, string pattern) => Regex.IsMatch(value, pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
+
+    // Regex's own cache holds 15 patterns and the manifest checks use more, so keep them here.
+    public static bool Matches(string value, string pattern) =>
+        Compiled.GetOrAdd(pattern, static text => new Regex(text, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).IsMatch(value);
 
     /// <summary>Turns free text (a pipeline and version, a dag id) into a valid job name fragment: lowercase, dashes for anything else.</summary>
     public static string ToJobNameFragment(string text)

@@ -292,10 +292,10 @@ public sealed record SlotResource
     public DateTimeOffset? FinishedAt { get; init; }
 }
 
-/// <summary>Body of <c>POST /v1/schedules/{dagId}/unschedule</c>.</summary>
-public sealed record UnscheduleRequest(bool CancelRunning = false);
+/// <summary>Body of <c>POST /v1/schedules/{dagId}/runs</c>: one run now; null logical date means the latest due slot.</summary>
+public sealed record TriggerRunRequest(DateTimeOffset? LogicalDate = null);
 
-/// <summary>Body of <c>POST /v1/schedules/{dagId}/backfill</c>. Dates are ISO dates or date-times in the schedule's time zone.</summary>
+/// <summary>Body of <c>POST /v1/schedules/{dagId}/backfills</c>. Dates are ISO dates or date-times in the schedule's time zone.</summary>
 public sealed record BackfillRequest
 {
     public required string From { get; init; }
@@ -314,13 +314,16 @@ public sealed record BackfillResponse(string DagId, bool DryRun, IReadOnlyList<B
 /// <summary>action: create (new run), rerun (a new attempt of a slot that ran), skip (left as it is; reason says why).</summary>
 public sealed record BackfillSlotResource(DateTimeOffset LogicalDate, string Action, long? RunId = null, string? Reason = null);
 
-/// <summary>A bucket event Sluice recorded (exactly once per bucket, object and generation).</summary>
+/// <summary>A bucket event Sluice recorded (exactly once per bucket, object, generation and kind).</summary>
 public sealed record EventResource
 {
     public required long Id { get; init; }
 
-    /// <summary>local, gcs, pubsub, eventarc or api.</summary>
+    /// <summary>What noticed it: watch, scan (local directories), poll (Cloud Storage), pubsub, eventarc, airflow.</summary>
     public required string Source { get; init; }
+
+    /// <summary>The watched bucket it came through: rollouts or schedules.</summary>
+    public string? Channel { get; init; }
 
     public required string Bucket { get; init; }
 
@@ -328,27 +331,38 @@ public sealed record EventResource
 
     public required long Generation { get; init; }
 
-    /// <summary>finalized or deleted.</summary>
+    /// <summary>finalized (a new object version) or deleted.</summary>
     public required string Kind { get; init; }
 
-    /// <summary>accepted, rejected (invalid manifest; see problems), duplicate, or ignored (not a manifest).</summary>
+    /// <summary>received (not handled yet), dispatched (handed to its flow), rejected (see reason and problems), ignored (nothing to do; see reason).</summary>
     public required string State { get; init; }
 
     public string? Reason { get; init; }
 
     public IReadOnlyList<ManifestProblemResource>? Problems { get; init; }
 
-    /// <summary>The documents of an accepted object.</summary>
+    /// <summary>The documents of a dispatched object (Rollout: metadata.name; Schedule/Unschedule: dagId).</summary>
     public IReadOnlyList<ManifestRefResource>? Manifests { get; init; }
 
     /// <summary>Runs the event started.</summary>
     public IReadOnlyList<long>? RunIds { get; init; }
 
+    /// <summary>What was done per document: rollout-started, schedule-registered, unscheduled.</summary>
+    public IReadOnlyList<EventActionResource>? Actions { get; init; }
+
+    /// <summary>Attempts that failed for a passing reason before the final state.</summary>
+    public int Attempts { get; init; }
+
     public required DateTimeOffset ReceivedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; init; }
 
     /// <summary>When the object was written (from the bucket), for the intake lag.</summary>
     public DateTimeOffset? ObjectUpdatedAt { get; init; }
 }
+
+/// <summary>One action of an event: <c>action</c> on <c>target</c> (pipeline or dagId), with the run it started.</summary>
+public sealed record EventActionResource(string Action, string Kind, string Target, string? Name = null, long? RunId = null);
 
 /// <summary>A manifest document by kind and name (Rollout: metadata.name; Schedule/Unschedule: dagId).</summary>
 public sealed record ManifestRefResource(string Kind, string Name);

@@ -23,7 +23,7 @@ internal static class JobsApi
     }
 
     private static async Task<Results<Ok<ListResponse<JobResource>>, ProblemHttpResult>> ListAsync(
-        DataflowClients clients, string? state, string? pipeline, string? project, string? region, int? limit, string? cursor, CancellationToken cancellationToken)
+        ServerDataflowClients clients, string? state, string? pipeline, string? project, string? region, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var filter = (state ?? "all").ToLowerInvariant() switch
         {
@@ -61,7 +61,7 @@ internal static class JobsApi
     }
 
     private static Task<Results<Ok<JobResource>, ProblemHttpResult>> GetAsync(
-        string id, DataflowClients clients, string? project, string? region, CancellationToken cancellationToken) =>
+        string id, ServerDataflowClients clients, string? project, string? region, CancellationToken cancellationToken) =>
         CallAsync(clients, project, region, id, async client =>
         {
             var job = await client.GetJobAsync(id, JobView.Description, cancellationToken);
@@ -79,7 +79,7 @@ internal static class JobsApi
         });
 
     private static async Task<Results<Ok<ListResponse<JobMessageResource>>, ProblemHttpResult>> MessagesAsync(
-        string id, DataflowClients clients, string? project, string? region, string? minimumImportance, CancellationToken cancellationToken)
+        string id, ServerDataflowClients clients, string? project, string? region, string? minimumImportance, CancellationToken cancellationToken)
     {
         JobMessageImportance? importance = null;
         if (minimumImportance is { Length: > 0 })
@@ -100,13 +100,13 @@ internal static class JobsApi
     }
 
     private static Task<Results<Ok<ListResponse<JobMetricResource>>, ProblemHttpResult>> MetricsAsync(
-        string id, DataflowClients clients, string? project, string? region, CancellationToken cancellationToken) =>
+        string id, ServerDataflowClients clients, string? project, string? region, CancellationToken cancellationToken) =>
         CallAsync(clients, project, region, id, async client =>
             new ListResponse<JobMetricResource>((await client.GetJobMetricsAsync(id, null, cancellationToken)).ToResources()));
 
     /// <summary>Runs a Dataflow call and turns its failures into problem documents.</summary>
     private static async Task<Results<Ok<T>, ProblemHttpResult>> CallAsync<T>(
-        DataflowClients clients, string? project, string? region, string? jobId, Func<IDataflowClient, Task<T>> call)
+        ServerDataflowClients clients, string? project, string? region, string? jobId, Func<IDataflowClient, Task<T>> call)
     {
         var client = clients.For(project, region);
         try

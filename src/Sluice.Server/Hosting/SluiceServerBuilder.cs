@@ -59,6 +59,8 @@ public sealed class SluiceServerBuilder
     /// <summary>The product's flows. One line per module.</summary>
     public SluiceServerBuilder AddProductModules()
     {
+        AddModule(new Modules.IntakeModule());
+        AddModule(new Modules.RolloutsModule());
         AddModule(new SchedulesModule());
         return this;
     }
@@ -104,8 +106,9 @@ public sealed class SluiceServerBuilder
         services.AddSingleton<TokenStore>();
         services.AddSingleton<InternalCaller>();
         services.AddSingleton(new ServerAddress { BaseUri = SelfUri(config) });
-        services.AddSingleton<DataflowClients>();
-        services.AddSingleton(sp => sp.GetRequiredService<DataflowClients>().Default);
+        services.AddSingleton<ServerDataflowClients>();
+        services.AddSingleton<Sluice.Controller.IDataflowClients>(sp => sp.GetRequiredService<ServerDataflowClients>());
+        services.AddSingleton(sp => sp.GetRequiredService<ServerDataflowClients>().Default);
         if (config.EmbeddedEmulator)
         {
             services.AddDataflowEmulator(new EmulatorOptions
@@ -181,6 +184,7 @@ public sealed class SluiceServerBuilder
         RunsApi.Map(endpoints);
         JobsApi.Map(endpoints);
         CorePages.Map(endpoints);
+        RunAndJobPages.Map(endpoints);
         foreach (var module in _modules)
         {
             module.MapEndpoints(endpoints);

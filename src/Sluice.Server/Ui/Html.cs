@@ -60,9 +60,10 @@ public static class Html
         return s switch
         {
             "succeeded" or "done" or "stable" or "healthy" or "active" or "accepted" => "ok",
-            "failed" or "cancelled" or "canceled" or "rejected" or "rolled-back" or "rolled_back" or "updated" => "bad",
+            "failed" or "cancelled" or "canceled" or "rejected" or "rolled-back" or "rolledback" or "error" => "bad",
             "running" or "waiting" or "queued" or "pending" or "draining" or "cancelling" or "starting" or "rolling-out" => "busy",
-            "paused" or "skipped" or "stopped" or "drained" or "unscheduled" => "idle",
+            "warning" => "busy",
+            "paused" or "skipped" or "stopped" or "drained" or "unscheduled" or "updated" or "basic" or "ended" or "superseded" => "idle",
             _ => "other",
         };
     }

@@ -102,6 +102,16 @@ public static class UiLayout
         .notice { background:#fff8c5; border:1px solid #d4a72c; padding:.6rem .8rem; border-radius:6px; }
         code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.9em; }
         pre { background:#fff; border:1px solid var(--line); padding:.6rem; overflow:auto; max-height:30rem; }
+        .muted { color:var(--muted); font-size:.9em; }
+        .timeline { list-style:none; padding:0; margin:0; background:#fff; border:1px solid var(--line); border-radius:6px; }
+        .timeline .step { padding:.5rem .8rem; border-bottom:1px solid var(--line); }
+        .timeline .step:last-child { border-bottom:none; }
+        .step-head { display:flex; gap:.6rem; align-items:baseline; flex-wrap:wrap; }
+        .bar { height:6px; background:#eef1f4; border-radius:3px; margin:.35rem 0 .2rem; }
+        .bar span { display:block; height:6px; border-radius:3px; }
+        .bar .state-ok { background:var(--ok); } .bar .state-bad { background:var(--bad); } .bar .state-busy { background:var(--busy); } .bar .state-idle, .bar .state-other { background:var(--idle); }
+        .reason { color:var(--bad); }
+        .logs { max-height:24rem; }
         .login { max-width:28rem; margin:4rem auto; background:#fff; border:1px solid var(--line); border-radius:8px; padding:1.5rem; }
         .login input { width:100%; margin:.5rem 0 1rem; }
         """;

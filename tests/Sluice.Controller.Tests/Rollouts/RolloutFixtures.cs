@@ -108,13 +108,13 @@ public sealed class Controller : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
 
-    private Controller(ServiceProvider provider)
+    private Controller(ServiceProvider provider, bool runLoop)
     {
         this.provider = provider;
         Engine = provider.GetRequiredService<WorkflowEngine>();
         Rollouts = provider.GetRequiredService<RolloutService>();
         Registry = provider.GetRequiredService<PipelineRegistry>();
-        loop = Task.Run(() => Engine.RunLoopAsync(stop.Token));
+        loop = runLoop ? Task.Run(() => Engine.RunLoopAsync(stop.Token)) : Task.CompletedTask;
     }
 
     public WorkflowEngine Engine { get; }
@@ -139,10 +139,10 @@ public sealed class Controller : IAsyncDisposable
             o.CancelTimeout = TimeSpan.FromSeconds(30);
             o.StepRetry = new Sluice.Engine.RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromMilliseconds(100) };
         });
-        services.AddSingleton<IDataflowClients>(DataflowClients.ForEmulator(emulator));
+        services.AddSingleton<IDataflowClients>(DataflowClientCache.ForEmulator(emulator));
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<WorkflowEngine>().EnsureStoreReadyAsync(CancellationToken.None);
-        return new Controller(provider);
+        return new Controller(provider, runLoop);
     }
 
     public static string SqliteStore(string directory) => "sqlite://" + Path.Combine(directory, "sluice.db");

@@ -316,7 +316,7 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         var old = (await emulator.JobsAsync(pipeline)).Single(j => j.Name == $"{pipeline}-v1");
         Assert.Equal(JobState.Cancelled, old.State);
         var wait = run.GetStep("wait-terminal")!;
-        Assert.True(wait.FinishedAt - run.GetStep("stop-old")!.FinishedAt >= TimeSpan.FromSeconds(2));
+        Assert.True(wait.FinishedAt - run.GetStep("stop-old")!.StartedAt >= TimeSpan.FromSeconds(2));
         Assert.Contains("did not finish within 2s; cancelling it", await controller.LogsAsync(runId), StringComparison.Ordinal);
     }
 

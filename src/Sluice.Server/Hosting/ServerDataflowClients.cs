@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
+using Sluice.Controller;
 using Sluice.Dataflow;
 using Sluice.Server.Auth;
 using Sluice.Server.Configuration;
@@ -16,11 +17,11 @@ public sealed class ServerAddress
 }
 
 /// <summary>
-/// Dataflow clients for the configured runner: the embedded emulator (this server's own address), an external
+/// The server's <see cref="IDataflowClients"/> for the configured runner: the embedded emulator (this server's own address), an external
 /// emulator (<c>dataflowEndpoint</c>), or Google Cloud with Application Default Credentials. One client per project
 /// and region, created on first use. Failed calls are counted in <c>sluice_runner_api_errors_total</c>.
 /// </summary>
-public sealed class DataflowClients : IDisposable
+public sealed class ServerDataflowClients : IDataflowClients, IDisposable
 {
     /// <summary>Project and region used with the emulator when the configuration names none.</summary>
     public const string EmulatorProject = "sluice-local";
@@ -34,7 +35,7 @@ public sealed class DataflowClients : IDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<(string Project, string Region), Lazy<DataflowClient>> _clients = new();
 
-    public DataflowClients(SluiceConfig config, ServerAddress address, InternalCaller internalCaller, SluiceMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+    public ServerDataflowClients(SluiceConfig config, ServerAddress address, InternalCaller internalCaller, SluiceMetrics metrics, TimeProvider time, ILoggerFactory loggers)
     {
         _config = config;
         _address = address;
@@ -56,7 +57,7 @@ public sealed class DataflowClients : IDisposable
     /// <summary>The client of a project and region (null: the defaults).</summary>
     public IDataflowClient For(string? project, string? region)
     {
-        var key = (project ?? DefaultProject, region ?? DefaultRegion);
+        var key = (string.IsNullOrWhiteSpace(project) ? DefaultProject : project, string.IsNullOrWhiteSpace(region) ? DefaultRegion : region);
         return _clients.GetOrAdd(key, k => new Lazy<DataflowClient>(() => Create(k.Project, k.Region))).Value;
     }
 

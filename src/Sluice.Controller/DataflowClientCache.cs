@@ -13,8 +13,8 @@ public interface IDataflowClients
     IDataflowClient For(string? project, string? region);
 }
 
-/// <summary>Creates one client per (project, region) on first use and keeps it.</summary>
-public sealed class DataflowClients : IDataflowClients, IDisposable
+/// <summary>Creates one client per (project, region) on first use and keeps it (the server has its own, with metrics).</summary>
+public sealed class DataflowClientCache : IDataflowClients, IDisposable
 {
     private readonly ConcurrentDictionary<(string Project, string Region), IDataflowClient> clients = new();
     private readonly Func<string, string, IDataflowClient> create;
@@ -22,7 +22,7 @@ public sealed class DataflowClients : IDataflowClients, IDisposable
     /// <param name="defaultProject">The project of manifests that name none.</param>
     /// <param name="defaultRegion">The region of manifests that name none.</param>
     /// <param name="create">Builds the client of a project and region (for example over <see cref="DataflowClientOptions.ForEmulator"/>).</param>
-    public DataflowClients(string defaultProject, string defaultRegion, Func<string, string, IDataflowClient> create)
+    public DataflowClientCache(string defaultProject, string defaultRegion, Func<string, string, IDataflowClient> create)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(defaultProject);
         ArgumentException.ThrowIfNullOrWhiteSpace(defaultRegion);
@@ -36,7 +36,7 @@ public sealed class DataflowClients : IDataflowClients, IDisposable
     public string DefaultRegion { get; }
 
     /// <summary>Clients of the local emulator at <paramref name="baseUri"/>.</summary>
-    public static DataflowClients ForEmulator(Uri baseUri, TimeProvider? timeProvider = null, string defaultProject = "sluice-local",
+    public static DataflowClientCache ForEmulator(Uri baseUri, TimeProvider? timeProvider = null, string defaultProject = "sluice-local",
         string defaultRegion = "us-central1") =>
         new(defaultProject, defaultRegion, (project, region) =>
             new DataflowClient(DataflowClientOptions.ForEmulator(baseUri, project, region), timeProvider: timeProvider));
