@@ -100,6 +100,15 @@ public sealed class ScheduleApiTests(ScheduleServerFixture fixture) : IClassFixt
             new Uri("/v1/schedules/api_backfill/backfills", UriKind.Relative), new Api.BackfillRequest { From = "yesterday", To = "2026-01-03" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("is not a date", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var triggered = await admin.PostAsJsonAsync(
+            new Uri("/v1/schedules/api_backfill/runs", UriKind.Relative), new TriggerRunRequest(DateTimeOffset.Parse("2026-01-05T00:00:00Z", CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        var again = await admin.PostAsJsonAsync(
+            new Uri("/v1/schedules/api_backfill/runs", UriKind.Relative), new TriggerRunRequest(DateTimeOffset.Parse("2026-01-05T00:00:00Z", CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var slots = await admin.GetFromJsonAsync<ListResponse<SlotResource>>(new Uri("/v1/schedules/api_backfill/slots", UriKind.Relative), SluiceJson.Options);
+        Assert.Single(slots!.Items);
     }
 
     private static async Task<string> CreateTokenAsync(HttpClient admin, string role)
