@@ -58,12 +58,6 @@ public sealed class PipelineRegistry
         return db.WriteAsync(
             async (c, t) =>
             {
-                var existing = await ScalarAsync(c, t, "SELECT revision FROM pipeline_revisions WHERE run_id = @run", cancellationToken, ("run", revision.RunId));
-                if (existing is not null)
-                {
-                    return ToInt(existing);
-                }
-
                 await c.ExecuteAsync(
                     t,
                     "INSERT INTO pipelines (name, state, project, region, created_at, updated_at) VALUES (@name, @state, @project, @region, @now, @now) " +
@@ -72,9 +66,16 @@ public sealed class PipelineRegistry
                     ("name", revision.Pipeline), ("state", PipelineState.Deploying.ToStored()), ("project", revision.Project),
                     ("region", revision.Region), ("now", now));
 
-                // Touching the pipeline row first serializes concurrent numbering on PostgreSQL (the row lock is held
-                // until commit); SQLite writers are serialized anyway.
+                // Touching the pipeline row first serializes concurrent calls on PostgreSQL (the row lock is held until
+                // commit), so the check for this run's revision below sees what a concurrent call committed; SQLite
+                // writers are serialized anyway.
                 await c.ExecuteAsync(t, "UPDATE pipelines SET updated_at = @now WHERE name = @name", cancellationToken, ("now", now), ("name", revision.Pipeline));
+                var existing = await ScalarAsync(c, t, "SELECT revision FROM pipeline_revisions WHERE run_id = @run", cancellationToken, ("run", revision.RunId));
+                if (existing is not null)
+                {
+                    return ToInt(existing);
+                }
+
                 var number = ToInt(await ScalarAsync(
                     c, t, "SELECT COALESCE(MAX(revision), 0) + 1 FROM pipeline_revisions WHERE pipeline = @p", cancellationToken, ("p", revision.Pipeline)));
                 await c.ExecuteAsync(

@@ -324,9 +324,13 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
     public async Task Two_manifests_for_the_same_pipeline_applied_at_once_run_one_after_the_other()
     {
         await DeployAsync(Counter("v1"));
-        var toV2 = controller.ApplyAsync(Yaml($"{pipeline}-v2", pipeline, Counter("v1"), Counter("v2")));
-        var toV3 = controller.ApplyAsync(Yaml($"{pipeline}-v3", pipeline, Counter("v2"), Counter("v3")));
-        var ids = await Task.WhenAll(toV2, toV3);
+        // The second arrives while the first runs: it queues, and its from is what the first leaves running.
+        var ids = new[]
+        {
+            await controller.ApplyAsync(Yaml($"{pipeline}-v2", pipeline, Counter("v1"), Counter("v2"))),
+            await controller.ApplyAsync(Yaml($"{pipeline}-v3", pipeline, Counter("v2"), Counter("v3"))),
+        };
+        Assert.Equal(RunStatus.Queued, (await controller.Engine.GetRunAsync(ids[1], CancellationToken.None))!.Run.Status);
         var first = await controller.WaitAsync(ids[0]);
         var second = await controller.WaitAsync(ids[1]);
 
