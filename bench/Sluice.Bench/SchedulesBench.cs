@@ -92,7 +92,7 @@ internal static class SchedulesBench
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSluiceEngine("sqlite://" + Path.Combine(directory, "sluice.db"), o => o.MaxConcurrentRuns = 64);
-        builder.Services.AddSingleton<Controller.IDataflowClients>(_ => Controller.DataflowClients.ForEmulator(runner.BaseUri));
+        builder.Services.AddSingleton<Controller.IDataflowClients>(_ => Controller.DataflowClientCache.ForEmulator(runner.BaseUri));
         builder.Services.AddSluiceSchedules();
         var created = new RunCreatedLags();
         builder.Services.AddSingleton<ISchedulerLagRecorder>(created);

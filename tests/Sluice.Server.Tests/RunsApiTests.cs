@@ -63,6 +63,22 @@ public sealed class RunsApiTests : IAsyncLifetime
         }
     }
 
+    private static async Task<bool> Eventually(Func<Task<bool>> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return false;
+    }
+
     [Fact]
     public async Task Runs_are_listed_filtered_and_shown_with_steps_and_logs()
     {
@@ -92,6 +108,10 @@ public sealed class RunsApiTests : IAsyncLifetime
 
         var logs = await client.GetFromJsonAsync<JsonElement>(new Uri($"/v1/runs/{ok}/logs", UriKind.Relative));
         Assert.Equal(["line 1 of hello", "line 2 of hello", "line 3 of hello"], logs.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("message").GetString()));
+
+        var metrics = await Eventually(async () => (await client.GetStringAsync(new Uri("/metrics", UriKind.Relative))) is var text
+            && text.Contains("sluice_step_duration_seconds_count{kind=\"test-chatty\",outcome=\"succeeded\"} 2", StringComparison.Ordinal));
+        Assert.True(metrics, "the step durations of finished runs are not in /metrics");
 
         var badState = await client.GetAsync(new Uri("/v1/runs?state=sleeping", UriKind.Relative));
         Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);

@@ -43,11 +43,13 @@ internal static class WordCount
             text.Append(word).Append(' ').Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        await LocalPaths.WriteAtomicallyAsync(LocalPaths.Resolve(output), text.ToString(), CancellationToken.None);
+        // Like Beam's text sink, an output ending in '/' is a directory that receives the shard file.
+        var outputFile = output.EndsWith('/') ? output + "counts-00000-of-00001.txt" : output;
+        await LocalPaths.WriteAtomicallyAsync(LocalPaths.Resolve(outputFile), text.ToString(), CancellationToken.None);
         var words = counts.Values.Sum();
         Console.WriteLine(FormattableString.Invariant($"@@metric counter ElementCount {lines} step=ReadLines"));
         Console.WriteLine(FormattableString.Invariant($"@@metric counter Words {words}"));
-        Console.WriteLine(FormattableString.Invariant($"INFO: counted {words} words ({counts.Count} distinct) in {lines} lines; wrote {output}"));
+        Console.WriteLine(FormattableString.Invariant($"INFO: counted {words} words ({counts.Count} distinct) in {lines} lines; wrote {outputFile}"));
         return 0;
     }
 

@@ -26,6 +26,7 @@ public static class SchedulesServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SlotScheduler>());
         services.AddSingleton<ScheduleService>();
         services.AddSingleton<IScheduleRegistrar, Intake.ScheduleRegistrar>();
+        services.AddSingleton<IManifestPlanner, ScheduleManifestPlanner>();
         return services;
     }
 }

@@ -121,6 +121,7 @@ public sealed class SluiceServerBuilder
 
         services.AddSingleton<SluiceMetrics>();
         services.AddSingleton<SluiceServerStartTime>();
+        services.AddSingleton<IRunObserver, StepMetricsObserver>();
         services.AddSingleton<UiNavigation>();
         services.AddSingleton<UiOverview>();
         services.AddSingleton(new ServerModules(_modules.Select(ModuleName).ToArray()));

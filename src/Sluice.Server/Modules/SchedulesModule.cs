@@ -28,7 +28,6 @@ public sealed class SchedulesModule : ISluiceModule
     public void ConfigureServices(IServiceCollection services, SluiceConfig config)
     {
         services.AddSluiceSchedules();
-        services.TryAddSingleton<IDataflowClients>(sp => new ServerDataflowClients(sp.GetRequiredService<Hosting.DataflowClients>()));
         services.AddSingleton<ISchedulerLagRecorder>(sp => new MetricsLagRecorder(sp.GetRequiredService<SluiceMetrics>()));
     }
 
@@ -44,12 +43,6 @@ public sealed class SchedulesModule : ISluiceModule
     {
         public void RecordSchedulerLag(TimeSpan lag) => metrics.RecordSchedulerLag(lag);
     }
-
-    /// <summary>The flows' view of the server's Dataflow clients (emulator, external endpoint or Google Cloud).</summary>
-    private sealed class ServerDataflowClients(Hosting.DataflowClients clients) : IDataflowClients
-    {
-        public IDataflowClient For(string? project, string? region) => clients.For(project, region);
-    }
 }
 
 /// <summary>The <c>/v1/schedules</c> endpoints (docs/api.md, "Schedules").</summary>
@@ -64,10 +57,13 @@ internal static class ScheduleApi
             .RequireAuthorization(SluicePolicies.Operator).WithName("PauseSchedule").WithSummary("No new slot runs start; running ones finish");
         group.MapPost("/{dagId}/unpause", (string dagId, ScheduleService s, CancellationToken ct) => SetPausedAsync(dagId, false, s, ct))
             .RequireAuthorization(SluicePolicies.Operator).WithName("UnpauseSchedule").WithSummary("Slots start again; with catchup the missed ones run");
-        group.MapPost("/{dagId}/unschedule", UnscheduleAsync)
-            .RequireAuthorization(SluicePolicies.Operator).WithName("Unschedule").WithSummary("Remove the schedule; optionally cancel its runs in flight");
-        group.MapPost("/{dagId}/backfill", BackfillAsync)
+        group.MapDelete("/{dagId}", UnscheduleAsync)
+            .RequireAuthorization(SluicePolicies.Operator).WithName("Unschedule").WithSummary("Remove the schedule; ?cancelRunning=true also cancels its runs in flight");
+        group.MapGet("/{dagId}/slots", SlotsAsync).WithName("ListSlots").WithSummary("Slots with their runs, newest first");
+        group.MapPost("/{dagId}/backfills", BackfillAsync)
             .RequireAuthorization(SluicePolicies.Operator).WithName("Backfill").WithSummary("Run past slots again within [from, to]");
+        group.MapPost("/{dagId}/runs", TriggerAsync)
+            .RequireAuthorization(SluicePolicies.Operator).WithName("TriggerSlot").WithSummary("Start one run now for the slot at logicalDate (default now)");
     }
 
     private static async Task<Ok<ListResponse<ScheduleResource>>> ListAsync(ScheduleService schedules, int? limit, CancellationToken ct)
@@ -107,8 +103,52 @@ internal static class ScheduleApi
         return TypedResults.Ok(ToResource((await schedules.GetAsync(dagId, ct, includeUnscheduled: true))!, null));
     }
 
+    private static async Task<Results<Ok<ListResponse<SlotResource>>, ProblemHttpResult>> SlotsAsync(
+        string dagId, string? from, string? to, int? limit, ScheduleService schedules, CancellationToken ct)
+    {
+        if (await schedules.GetAsync(dagId, ct, includeUnscheduled: true) is null)
+        {
+            return NotFound(dagId);
+        }
+
+        try
+        {
+            DateTimeOffset? fromDate = from is { Length: > 0 } ? await schedules.ParseDateAsync(dagId, from, ct) : null;
+            DateTimeOffset? toDate = to is { Length: > 0 } ? await schedules.ParseDateAsync(dagId, to, ct) : null;
+            var slots = await schedules.ListSlotsAsync(dagId, Math.Clamp(limit ?? 1000, 1, 1000), toDate?.AddMilliseconds(1), ct);
+            return TypedResults.Ok(new ListResponse<SlotResource>(
+                slots.Where(s => fromDate is null || s.LogicalDate >= fromDate).Select(ToResource).ToList()));
+        }
+        catch (ScheduleException e)
+        {
+            return SluiceProblems.BadRequest(e.Message);
+        }
+    }
+
+    private static async Task<Results<Accepted<SlotResource>, Ok<SlotResource>, ProblemHttpResult>> TriggerAsync(
+        string dagId, TriggerRunRequest? request, ScheduleService schedules, CancellationToken ct)
+    {
+        try
+        {
+            var result = await schedules.TriggerAsync(dagId, request?.LogicalDate, null, ct);
+            var slot = await schedules.GetSlotAsync(dagId, result.LogicalDate, ct);
+            var resource = slot is null
+                ? new SlotResource { LogicalDate = result.LogicalDate, DataIntervalStart = result.LogicalDate, DataIntervalEnd = result.LogicalDate, State = result.State.ToStored(), RunId = result.RunId }
+                : ToResource(slot);
+            return result.Created ? TypedResults.Accepted($"/v1/runs/{result.RunId}", resource) : TypedResults.Ok(resource);
+        }
+        catch (ScheduleNotFoundException)
+        {
+            return NotFound(dagId);
+        }
+        catch (ScheduleException e)
+        {
+            return SluiceProblems.BadRequest(e.Message);
+        }
+    }
+
     private static async Task<Results<Ok<ScheduleResource>, ProblemHttpResult>> UnscheduleAsync(
-        string dagId, UnscheduleRequest? request, ScheduleService schedules, CancellationToken ct)
+        string dagId, bool? cancelRunning, ScheduleService schedules, CancellationToken ct)
     {
         var before = await schedules.GetAsync(dagId, ct, includeUnscheduled: true);
         if (before is null)
@@ -116,7 +156,7 @@ internal static class ScheduleApi
             return NotFound(dagId);
         }
 
-        await schedules.UnscheduleAsync(dagId, request?.CancelRunning ?? false, ct);
+        await schedules.UnscheduleAsync(dagId, cancelRunning ?? false, ct);
         return TypedResults.Ok(ToResource((await schedules.GetAsync(dagId, ct, includeUnscheduled: true))!, null));
     }
 

@@ -98,7 +98,7 @@ public sealed class ScheduleHost : IAsyncDisposable
             o.LeaseDuration = TimeSpan.FromSeconds(10);
             o.DefaultRetry = new Engine.RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromMilliseconds(100) };
         });
-        builder.Services.AddSingleton<IDataflowClients>(_ => DataflowClients.ForEmulator(emulator));
+        builder.Services.AddSingleton<IDataflowClients>(_ => DataflowClientCache.ForEmulator(emulator));
         builder.Services.AddSluiceSchedules(o =>
         {
             o.JobPollInterval = TimeSpan.FromMilliseconds(200);

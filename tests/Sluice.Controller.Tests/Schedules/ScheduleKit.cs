@@ -81,7 +81,7 @@ public sealed class ScheduleKit : IAsyncDisposable
         var kit = new ScheduleKit(
             database,
             clock,
-            dataflow ?? DataflowClients.ForEmulator(new Uri("http://127.0.0.1:9/"), clock),
+            dataflow ?? DataflowClientCache.ForEmulator(new Uri("http://127.0.0.1:9/"), clock),
             options ?? new ScheduleOptions { JobPollInterval = TimeSpan.FromSeconds(1), SyncInterval = TimeSpan.FromSeconds(5) },
             replicaId);
         await kit.Scheduler.LoadAsync(CancellationToken.None);

@@ -304,3 +304,27 @@ public sealed class SchedulerTests
         Assert.Null(b.Scheduler.GetQueuedDueAt("shared"));
     }
 }
+
+public sealed class PlannerTests
+{
+    [Fact]
+    public async Task A_dry_run_plan_says_what_registering_would_start_and_changes_nothing()
+    {
+        var clock = ScheduleKit.ClockAt("2026-11-04T10:00:00Z");
+        await using var kit = await ScheduleKit.StartAsync(ScheduleKit.NewSqliteUri(), clock);
+        var planner = new ScheduleManifestPlanner(kit.Database, clock);
+        var manifest = ScheduleKit.Manifest("planned", maxActiveRuns: 2);
+        Assert.True(planner.CanPlan(manifest));
+
+        var plan = await planner.PlanAsync(manifest, CancellationToken.None);
+        Assert.Empty(plan.Problems);
+        Assert.Equal(["register", "start due slots", "next slot"], plan.Steps.Select(s => s.Name));
+        Assert.Contains("3 slot(s) are due now", plan.Steps[1].Description, StringComparison.Ordinal);
+        Assert.Null(await kit.Service.GetAsync("planned", CancellationToken.None));
+
+        var unschedule = await planner.PlanAsync(
+            new Manifests.UnscheduleManifest { Metadata = new Manifests.ManifestMetadata("u"), Spec = new Manifests.UnscheduleSpec { DagId = "planned" } },
+            CancellationToken.None);
+        Assert.Empty(unschedule.Steps);
+    }
+}

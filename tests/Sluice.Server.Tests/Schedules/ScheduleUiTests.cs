@@ -77,7 +77,7 @@ public sealed class ScheduleApiTests(ScheduleServerFixture fixture) : IClassFixt
         Assert.NotNull(detail!.Spec);
         Assert.Empty(detail.Slots!);
 
-        var gone = await admin.PostAsJsonAsync(new Uri("/v1/schedules/api_daily/unschedule", UriKind.Relative), new UnscheduleRequest());
+        var gone = await admin.DeleteAsync(new Uri("/v1/schedules/api_daily", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, gone.StatusCode);
         Assert.Equal("unscheduled", (await gone.Content.ReadFromJsonAsync<ScheduleResource>(SluiceJson.Options))!.State);
         Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync(new Uri("/v1/schedules/api_daily/unpause", UriKind.Relative), null)).StatusCode);
@@ -90,16 +90,25 @@ public sealed class ScheduleApiTests(ScheduleServerFixture fixture) : IClassFixt
         await fixture.RegisterAsync("api_backfill", paused: true, startDate: "2026-01-01T00:00:00Z");
         using var admin = fixture.Server.AdminClient();
         var response = await admin.PostAsJsonAsync(
-            new Uri("/v1/schedules/api_backfill/backfill", UriKind.Relative),
+            new Uri("/v1/schedules/api_backfill/backfills", UriKind.Relative),
             new Api.BackfillRequest { From = "2026-01-01", To = "2026-01-03", DryRun = true });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var plan = await response.Content.ReadFromJsonAsync<BackfillResponse>(SluiceJson.Options);
         Assert.Equal(["create", "create", "create"], plan!.Slots.Select(s => s.Action));
 
         var bad = await admin.PostAsJsonAsync(
-            new Uri("/v1/schedules/api_backfill/backfill", UriKind.Relative), new Api.BackfillRequest { From = "yesterday", To = "2026-01-03" });
+            new Uri("/v1/schedules/api_backfill/backfills", UriKind.Relative), new Api.BackfillRequest { From = "yesterday", To = "2026-01-03" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("is not a date", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var triggered = await admin.PostAsJsonAsync(
+            new Uri("/v1/schedules/api_backfill/runs", UriKind.Relative), new TriggerRunRequest(DateTimeOffset.Parse("2026-01-05T00:00:00Z", CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        var again = await admin.PostAsJsonAsync(
+            new Uri("/v1/schedules/api_backfill/runs", UriKind.Relative), new TriggerRunRequest(DateTimeOffset.Parse("2026-01-05T00:00:00Z", CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var slots = await admin.GetFromJsonAsync<ListResponse<SlotResource>>(new Uri("/v1/schedules/api_backfill/slots", UriKind.Relative), SluiceJson.Options);
+        Assert.Single(slots!.Items);
     }
 
     private static async Task<string> CreateTokenAsync(HttpClient admin, string role)
