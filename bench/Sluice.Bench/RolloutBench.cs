@@ -109,6 +109,9 @@ internal static class RolloutBench
         Row("parked waiting for the job (between sensor checks)", results.Select(r => r.Parked));
         Row("total (run start → finish)", results.Select(r => r.Total));
         Console.WriteLine($"API calls per rollout: {results.Average(r => r.ApiCalls):0.0}; step calls per rollout: {results.Average(r => r.StepCalls):0.0}");
+        var perStep = results.SelectMany(r => r.StepTicks).GroupBy(p => p.Key)
+            .Select(g => $"{g.Key} {Stopwatch.GetElapsedTime(0, g.Sum(p => p.Value) / results.Count).TotalMilliseconds:0.0} ms");
+        Console.WriteLine("mean time in each step's handler per rollout (API calls included): " + string.Join(", ", perStep));
         return 0;
     }
 
@@ -200,10 +203,14 @@ internal static class RolloutBench
 
         public void AddParked(long ticks) => Interlocked.Add(ref parkedTicks, ticks);
 
-        public void AddHandler(long ticks)
+        /// <summary>Handler time per step name (API calls included).</summary>
+        public ConcurrentDictionary<string, long> StepTicks { get; } = new();
+
+        public void AddHandler(string step, long ticks)
         {
             Interlocked.Add(ref handlerTicks, ticks);
             Interlocked.Increment(ref stepCalls);
+            StepTicks.AddOrUpdate(step, ticks, (_, total) => total + ticks);
         }
     }
 
@@ -236,7 +243,7 @@ internal static class RolloutBench
             RunTiming.Current.Value = timing;
             var outcome = await inner.ExecuteAsync(context, cancellationToken);
             var end = Stopwatch.GetTimestamp();
-            timing.AddHandler(end - start);
+            timing.AddHandler(context.Step.Name, end - start);
             if (outcome.Kind == StepOutcomeKind.Wait)
             {
                 var delay = outcome.Delay ?? (outcome.Until is { } until ? until - context.TimeProvider.GetUtcNow() : TimeSpan.Zero);
