@@ -82,6 +82,43 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Validation_waits_until_workers_metrics_and_a_quiet_window_all_hold()
+    {
+        var runId = await controller.ApplyAsync(Yaml(
+            $"{pipeline}-v1", pipeline, null, Counter("v1"),
+            checks: "- state: RUNNING\n- autoscaling: { minWorkers: 1 }\n- metric: { name: ElementCount, min: 20 }\n- messages: { maxErrors: 0, for: 1s }"));
+        var run = await controller.WaitAsync(runId);
+        Assert.True(run.Run.Status == RunStatus.Succeeded, await controller.LogsAsync(runId));
+
+        var logs = await controller.LogsAsync(runId);
+        Assert.Contains("Check passed: autoscaling workers ≥ 1: 1 worker(s)", logs, StringComparison.Ordinal);
+        Assert.Contains("Check passed: metric ElementCount ≥ 20: ElementCount = ", logs, StringComparison.Ordinal);
+        Assert.Contains("Check passed: at most 0 error message(s) for 1s", logs, StringComparison.Ordinal);
+        var report = run.GetStep("validate")!.OutputJson!;
+        Assert.Contains("state RUNNING: the job is JOB_STATE_RUNNING", report, StringComparison.Ordinal);
+        // 20 elements at one per 50 ms take about a second: the step waited for the metric rather than passing early.
+        var jobId = (await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None))!.JobId!;
+        var metrics = JobValidation.SumMetrics(await emulator.Client.GetJobMetricsAsync(jobId));
+        Assert.True(metrics["ElementCount"] >= 20);
+    }
+
+    [Fact]
+    public async Task Validation_that_cannot_pass_in_time_fails_at_its_timeout_with_the_checks_that_did_not_hold()
+    {
+        var runId = await controller.ApplyAsync(Yaml(
+            $"{pipeline}-v1", pipeline, null, Counter("v1"), timeout: "2s", checks: "- state: RUNNING\n- metric: { name: ElementCount, min: 1000000 }"));
+        var run = await controller.WaitAsync(runId);
+        Assert.Equal(RunStatus.Failed, run.Run.Status);
+        var reason = run.GetStep("validate")!.Reason!;
+        Assert.Contains("did not pass within 2s", reason, StringComparison.Ordinal);
+        Assert.Contains("metric ElementCount ≥ 1000000: ElementCount = ", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("state RUNNING", reason, StringComparison.Ordinal);
+        var revision = await controller.Registry.GetRevisionByRunAsync(runId, CancellationToken.None);
+        Assert.Equal((RevisionStatus.Failed, reason), (revision!.Status, revision.Reason));
+        Assert.Equal(PipelineState.Failed, (await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None))!.State);
+    }
+
+    [Fact]
     public async Task A_restart_from_v1_to_v2_drains_the_streaming_job_without_losing_an_element()
     {
         var (inputGcs, inputDir) = emulator.Output($"{pipeline}/input");
