@@ -46,34 +46,30 @@ public static class JobLaunches
         return flex.Job;
     }
 
-    public static Dataflow.RuntimeEnvironment? ToClassic(ManifestEnvironment e)
+    public static Dataflow.RuntimeEnvironment ToClassic(ManifestEnvironment e) => new()
     {
-        var result = new Dataflow.RuntimeEnvironment
-        {
-            NumWorkers = e.NumWorkers,
-            MaxWorkers = e.MaxWorkers,
-            Zone = e.Zone,
-            ServiceAccountEmail = e.ServiceAccountEmail,
-            TempLocation = e.TempLocation,
-            BypassTempDirValidation = e.BypassTempDirValidation,
-            MachineType = e.MachineType,
-            AdditionalExperiments = e.AdditionalExperiments?.ToList(),
-            AdditionalPipelineOptions = e.AdditionalPipelineOptions?.ToList(),
-            Network = e.Network,
-            Subnetwork = e.Subnetwork,
-            AdditionalUserLabels = e.AdditionalUserLabels is null ? null : new Dictionary<string, string>(e.AdditionalUserLabels),
-            KmsKeyName = e.KmsKeyName,
-            IpConfiguration = e.IpConfiguration,
-            WorkerRegion = e.WorkerRegion,
-            WorkerZone = e.WorkerZone,
-            EnableStreamingEngine = e.EnableStreamingEngine,
-            DiskSizeGb = e.DiskSizeGb,
-            StreamingMode = e.StreamingMode,
-        };
-        return result;
-    }
+        NumWorkers = e.NumWorkers,
+        MaxWorkers = e.MaxWorkers,
+        Zone = e.Zone,
+        ServiceAccountEmail = e.ServiceAccountEmail,
+        TempLocation = e.TempLocation,
+        BypassTempDirValidation = e.BypassTempDirValidation,
+        MachineType = e.MachineType,
+        AdditionalExperiments = e.AdditionalExperiments?.ToList(),
+        AdditionalPipelineOptions = e.AdditionalPipelineOptions?.ToList(),
+        Network = e.Network,
+        Subnetwork = e.Subnetwork,
+        AdditionalUserLabels = e.AdditionalUserLabels is null ? null : new Dictionary<string, string>(e.AdditionalUserLabels),
+        KmsKeyName = e.KmsKeyName,
+        IpConfiguration = e.IpConfiguration,
+        WorkerRegion = e.WorkerRegion,
+        WorkerZone = e.WorkerZone,
+        EnableStreamingEngine = e.EnableStreamingEngine,
+        DiskSizeGb = e.DiskSizeGb,
+        StreamingMode = e.StreamingMode,
+    };
 
-    public static FlexTemplateRuntimeEnvironment? ToFlex(ManifestEnvironment e) => new()
+    public static FlexTemplateRuntimeEnvironment ToFlex(ManifestEnvironment e) => new()
     {
         NumWorkers = e.NumWorkers,
         MaxWorkers = e.MaxWorkers,

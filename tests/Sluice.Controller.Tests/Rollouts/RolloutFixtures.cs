@@ -167,6 +167,27 @@ public sealed class Controller : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls the registry until the run's revision matches (generous deadline).</summary>
+    public async Task<PipelineRevision> WaitForRevisionAsync(long runId, Func<PipelineRevision, bool> condition)
+    {
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
+        while (true)
+        {
+            var revision = await Registry.GetRevisionByRunAsync(runId, CancellationToken.None);
+            if (revision is not null && condition(revision))
+            {
+                return revision;
+            }
+
+            if (TimeProvider.System.GetUtcNow() > deadline)
+            {
+                throw new TimeoutException($"The revision of run {runId} is {revision?.Status.ToStored() ?? "missing"} after 30s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public async Task<string> LogsAsync(long runId)
     {
         var logs = await Engine.GetStepLogsAsync(runId, null, 0, 10_000, CancellationToken.None);

@@ -113,8 +113,9 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         Assert.Contains("did not pass within 2s", reason, StringComparison.Ordinal);
         Assert.Contains("metric ElementCount ≥ 1000000: ElementCount = ", reason, StringComparison.Ordinal);
         Assert.DoesNotContain("state RUNNING", reason, StringComparison.Ordinal);
-        var revision = await controller.Registry.GetRevisionByRunAsync(runId, CancellationToken.None);
-        Assert.Equal((RevisionStatus.Failed, reason), (revision!.Status, revision.Reason));
+        // The registry records a failure when the engine tells its observer that the run ended, just after.
+        var revision = await controller.WaitForRevisionAsync(runId, r => r.Status.IsFinished());
+        Assert.Equal((RevisionStatus.Failed, reason), (revision.Status, revision.Reason));
         Assert.Equal(PipelineState.Failed, (await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None))!.State);
     }
 
@@ -149,6 +150,14 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
             }
         });
 
+        // The rollout starts once v1 has taken in elements of its own.
+        var elementsFile = Path.Combine(emulator.Output($"{pipeline}/out").LocalPath, "elements.txt");
+        var started = TimeProvider.System.GetUtcNow();
+        while (ReadPayloads(elementsFile).Count == 0 && TimeProvider.System.GetUtcNow() - started < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(20);
+        }
+
         var runId = await controller.ApplyAsync(Yaml($"{pipeline}-v2", pipeline, v1, v2, checks: "- state: RUNNING\n- messages: { maxErrors: 0, for: 1s }"));
         var run = await controller.WaitAsync(runId);
         // A few more files after the switch, so that the new job has work of its own too.
@@ -170,7 +179,6 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         Assert.Equal(JobState.Running, current.State);
 
         // Every element fed before, during and after the drain is in the output exactly once.
-        var elementsFile = Path.Combine(emulator.Output($"{pipeline}/out").LocalPath, "elements.txt");
         var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
         List<string> payloads;
         do
@@ -309,7 +317,7 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         var v3 = Counter("v3", template: ExampleTemplates.StreamingCounterFailing);
 
         var runId = await controller.ApplyAsync(Yaml(
-            $"{pipeline}-v3", pipeline, v2, v3, rollback: "auto", checks: "- state: RUNNING\n- messages: { maxErrors: 0, for: 20s }"));
+            $"{pipeline}-v3", pipeline, v2, v3, rollback: "auto", checks: "- state: RUNNING\n- messages: { maxErrors: 0, for: 5s }"));
         var failed = await controller.WaitAsync(runId);
         Assert.Equal(RunStatus.Failed, failed.Run.Status);
         var reason = failed.GetStep("validate")!.Reason!;
@@ -331,6 +339,28 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         Assert.Equal($"{pipeline}-v2", running.Name);
         var registered = await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None);
         Assert.Equal(("v2", running.Id, PipelineState.RolledBack), (registered!.Version, registered.JobId, registered.State));
+    }
+
+    [Fact]
+    public async Task A_failed_rolling_rollout_is_rolled_back_by_stopping_the_new_job_and_keeping_the_old_one()
+    {
+        await DeployAsync(Counter("v2"));
+        var oldJobId = (await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None))!.JobId;
+
+        var runId = await controller.ApplyAsync(Yaml(
+            $"{pipeline}-v3", pipeline, Counter("v2"), Counter("v3", template: ExampleTemplates.StreamingCounterFailing), strategy: "rolling",
+            rollback: "auto", checks: "- state: RUNNING\n- messages: { maxErrors: 0, for: 5s }"));
+        Assert.Equal(RunStatus.Failed, (await controller.WaitAsync(runId)).Run.Status);
+        var rollback = await WaitForRollbackAsync(runId);
+        Assert.True(rollback.Run.Status == RunStatus.Succeeded, await controller.LogsAsync(rollback.Run.Id));
+
+        // The v2 job never stopped: the rollback kept it and launched nothing.
+        Assert.Equal("skipped", rollback.GetStep("launch-new")!.Status.ToStored());
+        Assert.Contains("still runs as job", await controller.LogsAsync(rollback.Run.Id), StringComparison.Ordinal);
+        var running = Assert.Single(await emulator.JobsAsync(pipeline), j => j.State.IsActive());
+        Assert.Equal(oldJobId, running.Id);
+        var registered = await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None);
+        Assert.Equal(("v2", oldJobId, PipelineState.RolledBack), (registered!.Version, registered.JobId, registered.State));
     }
 
     private async Task<RunDetail> WaitForRollbackAsync(long failedRunId)

@@ -1,19 +1,16 @@
-using Microsoft.Extensions.Logging;
 using Sluice.Dataflow;
 using Sluice.Engine;
 
 namespace Sluice.Controller.Rollouts.Steps;
 
 /// <summary>What every rollout step needs: the registry, the Dataflow clients and the flow's settings.</summary>
-public sealed class RolloutStepServices(PipelineRegistry registry, IDataflowClients clients, RolloutOptions options, ILoggerFactory loggerFactory)
+public sealed class RolloutStepServices(PipelineRegistry registry, IDataflowClients clients, RolloutOptions options)
 {
     public PipelineRegistry Registry { get; } = registry;
 
     public IDataflowClients Clients { get; } = clients;
 
     public RolloutOptions Options { get; } = options;
-
-    public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 }
 
 /// <summary>One call of a rollout step: the engine's context, the run's input and the pipeline's Dataflow client.</summary>

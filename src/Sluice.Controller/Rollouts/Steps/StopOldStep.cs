@@ -70,13 +70,22 @@ public sealed class StopOldStep(RolloutStepServices services) : RolloutStepHandl
             : null;
     }
 
-    private static async Task<StopEffect> RequestStopAsync(RolloutStepCall call, string jobId, string mode, CancellationToken ct)
+    internal static async Task<StopEffect> RequestStopAsync(RolloutStepCall call, string jobId, string mode, CancellationToken ct)
     {
         var requestedAt = call.Now;
-        var job = mode == Drain
-            ? await call.Dataflow.DrainJobAsync(jobId, ct)
-            : await call.Dataflow.CancelJobAsync(jobId, ct);
-        return new StopEffect(job.State.ToWireName(), requestedAt);
+        try
+        {
+            var job = mode == Drain
+                ? await call.Dataflow.DrainJobAsync(jobId, ct)
+                : await call.Dataflow.CancelJobAsync(jobId, ct);
+            return new StopEffect(job.State.ToWireName(), requestedAt);
+        }
+        catch (DataflowApiException e) when (e.IsJobTerminated)
+        {
+            // The job ended on its own (it failed, say) between check-current and now: stopped is what we wanted.
+            var ended = await call.Dataflow.GetJobAsync(jobId, cancellationToken: ct);
+            return new StopEffect(ended.State.ToWireName(), requestedAt);
+        }
     }
 }
 

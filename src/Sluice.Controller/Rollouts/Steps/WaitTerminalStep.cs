@@ -71,12 +71,7 @@ public sealed class WaitTerminalStep(RolloutStepServices services) : RolloutStep
                             ? new StopEffect(seen.State.ToWireName(), seen.CurrentStateTime ?? call.Now)
                             : null;
                     },
-                    async ct =>
-                    {
-                        var requestedAt = call.Now;
-                        var cancelled = await call.Dataflow.CancelJobAsync(stop.JobId, ct);
-                        return new StopEffect(cancelled.State.ToWireName(), requestedAt);
-                    },
+                    ct => StopOldStep.RequestStopAsync(call, stop.JobId, StopOldStep.Cancel, ct),
                     cancellationToken);
                 data.CancelledAt[stop.JobId] = effect.RequestedAt;
                 cancelSince = effect.RequestedAt;
