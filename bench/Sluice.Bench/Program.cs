@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "emulator" => await EmulatorBench.RunAsync(args[1..]),
     "schedules" => await SchedulesBench.RunAsync(args[1..]),
     "intake" => await IntakeBench.RunAsync(args[1..]),
+    "rollout" => await RolloutBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 

@@ -44,7 +44,8 @@ public enum CheckStatus
 
 public sealed record CheckResult(ValidationCheck Check, CheckStatus Status, string Detail)
 {
-    public override string ToString() => $"{RolloutSteps.DescribeCheck(Check)}: {Detail}";
+    // Details may end with a job message's own full stop; the sentences they go into add theirs.
+    public override string ToString() => $"{RolloutSteps.DescribeCheck(Check)}: {Detail.TrimEnd('.', ' ')}";
 }
 
 /// <summary>

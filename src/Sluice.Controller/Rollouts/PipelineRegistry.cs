@@ -92,55 +92,53 @@ public sealed class PipelineRegistry
             cancellationToken);
     }
 
-    /// <summary>A queued revision starts: it becomes in progress and its run becomes the pipeline's active run.</summary>
-    public Task MarkStartedAsync(long runId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A queued revision starts: it becomes in progress and its run the pipeline's active run. Returns false when the
+    /// run has no revision yet (a crash between starting the run and recording it).
+    /// </summary>
+    public Task<bool> MarkStartedAsync(long runId, CancellationToken cancellationToken)
     {
         var now = db.NowMs();
         return db.WriteAsync(
             async (c, t) =>
             {
-                var revision = await ReadRevisionAsync(c, t, "run_id = @run", cancellationToken, ("run", runId))
-                    ?? throw new InvalidOperationException($"Run {runId} has no revision in the pipeline registry.");
-                await c.ExecuteAsync(
+                // One round trip: the pipeline is deploying until it has had a job, rolling out afterwards.
+                var changed = await c.ExecuteAsync(
                     t,
-                    "UPDATE pipeline_revisions SET status = @inProgress, started_at = @now WHERE run_id = @run AND status = @queued",
-                    cancellationToken,
-                    ("inProgress", RevisionStatus.InProgress.ToStored()), ("now", now), ("run", runId), ("queued", RevisionStatus.Queued.ToStored()));
-                // Deploying until the pipeline has had a job; rolling out afterwards.
-                await c.ExecuteAsync(
-                    t,
+                    "UPDATE pipeline_revisions SET status = @inProgress, started_at = @now WHERE run_id = @run AND status = @queued; " +
                     "UPDATE pipelines SET state = CASE WHEN job_id IS NULL AND stable_revision IS NULL THEN @deploying ELSE @rollingOut END, " +
-                    "active_run_id = @run, updated_at = @now WHERE name = @name",
-                    cancellationToken, ("deploying", PipelineState.Deploying.ToStored()), ("rollingOut", PipelineState.RollingOut.ToStored()),
-                    ("run", runId), ("now", now), ("name", revision.Pipeline));
-                return 0;
+                    "active_run_id = @run, updated_at = @now WHERE name = (SELECT pipeline FROM pipeline_revisions WHERE run_id = @run)",
+                    cancellationToken,
+                    ("inProgress", RevisionStatus.InProgress.ToStored()), ("now", now), ("run", runId), ("queued", RevisionStatus.Queued.ToStored()),
+                    ("deploying", PipelineState.Deploying.ToStored()), ("rollingOut", PipelineState.RollingOut.ToStored()));
+                return changed > 0;
             },
             cancellationToken);
     }
 
-    /// <summary>Records a job launched (or found running) for a pipeline; a second call for the same job changes nothing but its state.</summary>
-    public Task RecordJobAsync(PipelineJob job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a job launched (or found running) for a pipeline, and the revision that launched it; a second call for
+    /// the same job changes nothing but its state. With <paramref name="makeCurrent"/> the job also becomes the
+    /// pipeline's current job, with its revision's version.
+    /// </summary>
+    public Task RecordJobAsync(PipelineJob job, CancellationToken cancellationToken, bool makeCurrent = false)
     {
         var now = db.NowMs();
-        return db.WriteAsync(
-            async (c, t) =>
-            {
-                await c.ExecuteAsync(
-                    t,
-                    $"INSERT INTO pipeline_jobs ({JobColumns}, updated_at) VALUES (@id, @pipeline, @name, @revision, @run, @version, @type, @state, @now, @now) " +
-                    "ON CONFLICT (job_id) DO UPDATE SET last_state = COALESCE(excluded.last_state, pipeline_jobs.last_state), updated_at = excluded.updated_at",
-                    cancellationToken,
-                    ("id", job.JobId), ("pipeline", job.Pipeline), ("name", job.JobName), ("revision", job.Revision), ("run", job.RunId),
-                    ("version", job.Version), ("type", job.JobType), ("state", job.LastState), ("now", now));
-                if (job.RunId is { } runId)
-                {
-                    await c.ExecuteAsync(
-                        t, "UPDATE pipeline_revisions SET job_id = @id, job_name = @name WHERE run_id = @run", cancellationToken,
-                        ("id", job.JobId), ("name", job.JobName), ("run", runId));
-                }
+        var sql =
+            $"INSERT INTO pipeline_jobs ({JobColumns}, updated_at) VALUES (@id, @pipeline, @name, @revision, @run, @version, @type, @state, @now, @now) " +
+            "ON CONFLICT (job_id) DO UPDATE SET last_state = COALESCE(excluded.last_state, pipeline_jobs.last_state), updated_at = excluded.updated_at; " +
+            "UPDATE pipeline_revisions SET job_id = @id, job_name = @name WHERE run_id = @run";
+        if (makeCurrent)
+        {
+            sql += "; UPDATE pipelines SET revision = @revision, version = @version, job_id = @id, job_name = @name, job_state = @state, " +
+                "updated_at = @now WHERE name = @pipeline";
+        }
 
-                return 0;
-            },
+        return db.WriteAsync(
+            (c, t) => c.ExecuteAsync(
+                t, sql, cancellationToken,
+                ("id", job.JobId), ("pipeline", job.Pipeline), ("name", job.JobName), ("revision", job.Revision), ("run", job.RunId),
+                ("version", job.Version), ("type", job.JobType), ("state", job.LastState), ("now", now)),
             cancellationToken);
     }
 
@@ -152,11 +150,10 @@ public sealed class PipelineRegistry
             async (c, t) =>
             {
                 await c.ExecuteAsync(
-                    t, "UPDATE pipeline_jobs SET last_state = @state, job_type = COALESCE(@type, job_type), updated_at = @now WHERE job_id = @id",
+                    t,
+                    "UPDATE pipeline_jobs SET last_state = @state, job_type = COALESCE(@type, job_type), updated_at = @now WHERE job_id = @id; " +
+                    "UPDATE pipelines SET job_state = @state, updated_at = @now WHERE job_id = @id",
                     cancellationToken, ("state", state), ("type", jobType), ("now", now), ("id", jobId));
-                await c.ExecuteAsync(
-                    t, "UPDATE pipelines SET job_state = @state, updated_at = @now WHERE job_id = @id",
-                    cancellationToken, ("state", state), ("now", now), ("id", jobId));
                 return 0;
             },
             cancellationToken);
@@ -179,9 +176,9 @@ public sealed class PipelineRegistry
 
     /// <summary>
     /// The revision of <paramref name="runId"/> was validated: it becomes stable, its job the current job, and the
-    /// pipeline stable (rolled back, when the run was an automatic rollback). Idempotent.
+    /// pipeline stable (rolled back, when the run was an automatic rollback). Idempotent. Returns the revision number.
     /// </summary>
-    public Task MarkStableAsync(long runId, string jobId, string jobName, string? jobState, CancellationToken cancellationToken)
+    public Task<int> MarkStableAsync(long runId, string jobId, string jobName, string? jobState, CancellationToken cancellationToken)
     {
         var now = db.NowMs();
         return db.WriteAsync(
@@ -192,18 +189,16 @@ public sealed class PipelineRegistry
                 await c.ExecuteAsync(
                     t,
                     "UPDATE pipeline_revisions SET status = @stable, reason = NULL, job_id = @job, job_name = @jobName, finished_at = @now " +
-                    "WHERE run_id = @run AND status IN (@queued, @inProgress)",
-                    cancellationToken,
-                    ("stable", RevisionStatus.Stable.ToStored()), ("job", jobId), ("jobName", jobName), ("now", now), ("run", runId),
-                    ("queued", RevisionStatus.Queued.ToStored()), ("inProgress", RevisionStatus.InProgress.ToStored()));
-                await c.ExecuteAsync(
-                    t,
+                    "WHERE run_id = @run AND status IN (@queued, @inProgress); " +
+                    "UPDATE pipeline_jobs SET last_state = COALESCE(@jobState, last_state), updated_at = @now WHERE job_id = @job; " +
                     "UPDATE pipelines SET state = @state, revision = @revision, version = @version, job_id = @job, job_name = @jobName, " +
                     "job_state = @jobState, stable_revision = @revision, active_run_id = NULL, updated_at = @now WHERE name = @name AND active_run_id = @run",
                     cancellationToken,
-                    ("state", (revision.RollbackOfRunId is null ? PipelineState.Stable : PipelineState.RolledBack).ToStored()), ("revision", revision.Revision), ("version", revision.Version),
-                    ("job", jobId), ("jobName", jobName), ("jobState", jobState), ("now", now), ("name", revision.Pipeline), ("run", runId));
-                return 0;
+                    ("stable", RevisionStatus.Stable.ToStored()), ("job", jobId), ("jobName", jobName), ("now", now), ("run", runId),
+                    ("queued", RevisionStatus.Queued.ToStored()), ("inProgress", RevisionStatus.InProgress.ToStored()),
+                    ("state", (revision.RollbackOfRunId is null ? PipelineState.Stable : PipelineState.RolledBack).ToStored()),
+                    ("revision", revision.Revision), ("version", revision.Version), ("jobState", jobState), ("name", revision.Pipeline));
+                return revision.Revision;
             },
             cancellationToken);
     }

@@ -51,7 +51,7 @@ public sealed class RolloutsModule : ISluiceModule
             ? duration
             : throw new ArgumentException($"The setting {key} '{text}' is not a duration ({error}); use e.g. 2s or 1m.");
 
-    /// <summary>Counts finished rollouts by outcome (<c>sluice_rollouts_total</c>) and times their steps.</summary>
+    /// <summary>Counts finished rollouts by outcome (<c>sluice_rollouts_total</c>); step durations are the server's.</summary>
     private sealed class RolloutMetricsObserver(SluiceMetrics metrics) : IRunObserver
     {
         public Task OnRunFinishedAsync(RunDetail run, CancellationToken cancellationToken)
@@ -61,10 +61,6 @@ public sealed class RolloutsModule : ISluiceModule
                 // A rollback that restored the pipeline counts as rolled_back; everything else by its run state.
                 var outcome = run.Run.Kind == RolloutRunKinds.Rollback && run.Run.Status == RunStatus.Succeeded ? "rolled_back" : run.Run.Status.ToStored();
                 metrics.RecordRollout(outcome);
-                foreach (var step in run.Steps.Where(s => s.StartedAt is not null && s.FinishedAt is not null))
-                {
-                    metrics.RecordStep(step.Kind, step.Status.ToStored(), step.FinishedAt!.Value - step.StartedAt!.Value);
-                }
             }
 
             return Task.CompletedTask;

@@ -93,10 +93,12 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         // Feed files while the rollout drains v1 and starts v2 on the same output and checkpoint.
         var expected = new List<string>();
         using var feeding = new CancellationTokenSource();
+        var fed = 0;
         var feeder = Task.Run(async () =>
         {
             for (var file = 0; !feeding.IsCancellationRequested || file < 5; file++)
             {
+                Interlocked.Increment(ref fed);
                 var lines = Enumerable.Range(0, 5).Select(i => $"f{file}-l{i}").ToArray();
                 var temp = Path.Combine(inputDir, $"batch-{file:D4}.tmp");
                 await File.WriteAllLinesAsync(temp, lines);
@@ -112,6 +114,13 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
 
         var runId = await controller.ApplyAsync(Yaml($"{pipeline}-v2", pipeline, v1, v2, checks: "- state: RUNNING\n- messages: { maxErrors: 0, for: 1s }"));
         var run = await controller.WaitAsync(runId);
+        // A few more files after the switch, so that the new job has work of its own too.
+        var fedAtSwitch = Volatile.Read(ref fed);
+        while (Volatile.Read(ref fed) < fedAtSwitch + 3)
+        {
+            await Task.Delay(20);
+        }
+
         await feeding.CancelAsync();
         await feeder;
         Assert.True(run.Run.Status == RunStatus.Succeeded, await controller.LogsAsync(runId));

@@ -17,8 +17,12 @@ public sealed class CheckCurrentStep(RolloutStepServices services) : RolloutStep
     {
         var spec = call.Input.Spec;
         // The revision is normally recorded when the run is started; a crash in between leaves it to this step.
-        await Registry.AddRevisionAsync(RolloutService.ToNewRevision(call.Input, call.RunId), cancellationToken);
-        await Registry.MarkStartedAsync(call.RunId, cancellationToken);
+        if (!await Registry.MarkStartedAsync(call.RunId, cancellationToken)
+            && await Registry.GetRevisionByRunAsync(call.RunId, cancellationToken) is null)
+        {
+            await Registry.AddRevisionAsync(RolloutService.ToNewRevision(call.Input, call.RunId), cancellationToken);
+            await Registry.MarkStartedAsync(call.RunId, cancellationToken);
+        }
 
         var running = await FindRunningJobsAsync(call, cancellationToken);
         if (call.IsRollback)

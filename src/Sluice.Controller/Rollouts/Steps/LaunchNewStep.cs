@@ -52,19 +52,16 @@ public sealed class LaunchNewStep(RolloutStepServices services) : RolloutStepHan
             },
             cancellationToken);
 
+        // Unless rolling, the old job is gone: the new one carries the pipeline now, validated or not. A rolling
+        // rollout switches only once the new job is validated and the old one stopped.
         await Registry.RecordJobAsync(
             new PipelineJob
             {
                 JobId = launched.JobId, Pipeline = spec.Pipeline, JobName = launched.JobName, Revision = revision.Revision, RunId = call.RunId,
                 Version = spec.To.Version, JobType = launched.JobType, CreatedAt = call.Now,
             },
-            cancellationToken);
-        if (!isRolling)
-        {
-            // The old job is gone: the new one carries the pipeline now, validated or not. A rolling rollout switches
-            // only once the new job is validated and the old one stopped.
-            await Registry.SetCurrentJobAsync(spec.Pipeline, revision.Revision, spec.To.Version, launched.JobId, launched.JobName, null, cancellationToken);
-        }
+            cancellationToken,
+            makeCurrent: !isRolling);
 
         await call.LogAsync(
             $"Launched version {spec.To.Version} as job {launched.JobName} ({launched.JobId}) from {spec.To.Template.GcsPath}.", cancellationToken);

@@ -12,12 +12,10 @@ public sealed class RecordStep(RolloutStepServices services) : RolloutStepHandle
     {
         var target = NewJob.Of(call);
         var job = await call.Dataflow.GetJobAsync(target.JobId, cancellationToken: cancellationToken);
-        await Registry.UpdateJobStateAsync(target.JobId, job.State.ToWireName(), null, cancellationToken);
-        await Registry.MarkStableAsync(call.RunId, target.JobId, target.JobName, job.State.ToWireName(), cancellationToken);
-        var revision = await Registry.GetRevisionByRunAsync(call.RunId, cancellationToken);
+        var revision = await Registry.MarkStableAsync(call.RunId, target.JobId, target.JobName, job.State.ToWireName(), cancellationToken);
         await call.LogAsync(
-            $"Pipeline {call.Pipeline} runs version {call.Input.Spec.To.Version} (revision {revision?.Revision}) as job {target.JobName} ({target.JobId}).",
+            $"Pipeline {call.Pipeline} runs version {call.Input.Spec.To.Version} (revision {revision}) as job {target.JobName} ({target.JobId}).",
             cancellationToken);
-        return StepOutcome.SucceededWith(new { jobId = target.JobId, jobName = target.JobName, revision = revision?.Revision, version = call.Input.Spec.To.Version });
+        return StepOutcome.SucceededWith(new { jobId = target.JobId, jobName = target.JobName, revision, version = call.Input.Spec.To.Version });
     }
 }

@@ -78,7 +78,7 @@ public sealed class UpdateInPlaceStep(RolloutStepServices services) : RolloutSte
             var cause = await LastErrorAsync(call, data.NewJobId, cancellationToken);
             return await RefuseAsync(
                 call,
-                $"the new job {data.NewJobId} ended {newJob.State.ToWireName()} while job {old.JobId} kept running" + (cause is null ? "" : $" ({cause})"),
+                $"the new job {data.NewJobId} ended {newJob.State.ToWireName()} while job {old.JobId} kept running" + (cause is null ? "" : $" ({cause.TrimEnd('.', ' ')})"),
                 cancellationToken);
         }
 
