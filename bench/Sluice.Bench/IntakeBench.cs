@@ -74,7 +74,7 @@ internal static class IntakeBench
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         var services = builder.Services;
         services.AddSluiceEngine(store);
-        services.AddSingleton<IDataflowClients>(_ => new DataflowClients("sluice-local", "us-central1", (project, region) =>
+        services.AddSingleton<IDataflowClients>(_ => new DataflowClientCache("sluice-local", "us-central1", (project, region) =>
             new DataflowClient(DataflowClientOptions.ForEmulator(emulator.BaseUri, project, region), runner.CreateHandler())));
         services.AddSluiceRollouts();
         services.AddSingleton<IRolloutStarter>(sp => new TimedStarter(sp.GetRequiredService<RolloutService>(), dispatched));
