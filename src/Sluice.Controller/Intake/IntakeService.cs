@@ -64,7 +64,24 @@ public sealed class IntakeService : IAsyncDisposable
             _workers = _partitions.Select(p => Task.Run(() => WorkAsync(p.Reader, _stopping.Token), CancellationToken.None)).ToArray();
         }
 
-        var pending = await _ledger.ListReceivedAsync(cancellationToken);
+        List<IntakeEvent> pending;
+        var pause = TimeSpan.FromTicks(Math.Max(_options.RetryDelay.Ticks, TimeSpan.FromMilliseconds(100).Ticks));
+        while (true)
+        {
+            try
+            {
+                pending = await _ledger.ListReceivedAsync(cancellationToken);
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The store may still be starting (PostgreSQL in another container); nothing is lost meanwhile.
+                _logger.LogWarning(e, "Could not read the events left from the last run; trying again in {Pause}", pause);
+                await Task.Delay(pause, _time, cancellationToken);
+                pause = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, pause.Ticks * 2));
+            }
+        }
+
         if (pending.Count > 0)
         {
             _logger.LogInformation("Handling {Count} event(s) taken in before the last stop but not handled yet", pending.Count);
@@ -169,8 +186,10 @@ public sealed class IntakeService : IAsyncDisposable
         }
         catch (Exception e)
         {
-            // The ledger itself failed; the event stays received and is handled again at the next start.
-            _logger.LogError(e, "Could not record the outcome of {Event}; it will be handled again after a restart", intakeEvent.Location);
+            // The ledger itself failed (the store is down, say): the event stays received. Handling it again is safe
+            // (the flows de-duplicate by key), so it goes back to the queue once the store answers.
+            _logger.LogError(e, "Could not record the outcome of {Event}; it will be handled again", intakeEvent.Location);
+            _ = RetryLaterAsync(intakeEvent.Id, MaxRetryDelay / 4, cancellationToken);
         }
     }
 
@@ -236,21 +255,29 @@ public sealed class IntakeService : IAsyncDisposable
 
     private async Task RetryLaterAsync(long id, TimeSpan delay, CancellationToken cancellationToken)
     {
-        try
+        while (!cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(delay, _time, cancellationToken);
-            if (await _ledger.GetAsync(id, cancellationToken) is { State: IntakeEventState.Received } current)
+            try
             {
-                Enqueue(current);
+                await Task.Delay(delay, _time, cancellationToken);
+                if (await _ledger.GetAsync(id, cancellationToken) is { State: IntakeEventState.Received } current)
+                {
+                    Enqueue(current);
+                }
+
+                return;
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping: the event stays received and is handled after the next start.
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Could not queue event {Id} again; it will be handled after a restart", id);
+            catch (OperationCanceledException)
+            {
+                // Stopping: the event stays received and is handled after the next start.
+                return;
+            }
+            catch (Exception e)
+            {
+                // The store does not answer yet; keep the event in mind and look again later.
+                _logger.LogWarning(e, "Could not read event {Id} to try it again; looking again in {Delay}", id, MaxRetryDelay);
+                delay = MaxRetryDelay;
+            }
         }
     }
 }

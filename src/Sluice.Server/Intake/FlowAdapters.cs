@@ -52,12 +52,10 @@ internal sealed class RolloutPlanner(IServiceProvider services) : IManifestPlann
     public async Task<ManifestPlan> PlanAsync(Manifest manifest, CancellationToken cancellationToken)
     {
         var plan = await services.GetRequiredService<RolloutService>().PlanAsync((RolloutManifest)manifest, cancellationToken);
-        var summary = plan.FromVersion is null
-            ? $"{plan.Strategy} rollout of {plan.Pipeline}: first deploy of {plan.Version}"
-            : $"{plan.Strategy} rollout of {plan.Pipeline} from {plan.FromVersion} to {plan.Version}";
+        var summary = IntakeResources.DescribePlan(manifest);
         if (plan.CurrentVersion is { } current)
         {
-            summary += $" (now running {current}{(plan.CurrentJobName is { } job ? $" as {job}" : "")})";
+            summary += $"; now running {current}{(plan.CurrentJobName is { } job ? $" as {job}" : "")}";
         }
 
         if (plan.Warnings.Count > 0)

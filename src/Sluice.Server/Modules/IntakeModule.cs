@@ -12,8 +12,9 @@ namespace Sluice.Server.Modules;
 /// endpoints, the Airflow-compatible API under <c>/api/v1</c>, and the Events page.
 /// </summary>
 /// <remarks>
-/// Settings (<c>settings:</c> in sluice.yaml): <c>intake.pushToken</c> (shared secret of the push endpoints),
-/// <c>intake.gcsEndpoint</c> (a Cloud Storage emulator), <c>intake.workers</c>.
+/// Settings (<c>settings:</c> in sluice.yaml, or <c>SLUICE_SETTINGS__INTAKE_PUSHTOKEN</c>… in the environment):
+/// <c>intake.pushToken</c> (shared secret of the push endpoints), <c>intake.gcsEndpoint</c> (a Cloud Storage
+/// emulator), <c>intake.workers</c>.
 /// </remarks>
 public sealed class IntakeModule : ISluiceModule
 {
@@ -42,19 +43,23 @@ public sealed class IntakeModule : ISluiceModule
         options.SchedulesBucket = config.SchedulesBucket;
         options.Buckets.BucketsDirectory = config.BucketsDirectory;
         options.LocalTemplatesDirectory = config.Runner == RunnerKind.Emulator ? config.BucketsDirectory : null;
-        options.PushToken = config.GetSetting("intake.pushToken");
-        if (config.GetSetting("intake.gcsEndpoint") is { Length: > 0 } endpoint)
+        options.PushToken = Setting(config, "pushToken");
+        if (Setting(config, "gcsEndpoint") is { Length: > 0 } endpoint)
         {
             options.Buckets.GcsEndpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
                 ? uri
                 : throw new ArgumentException($"The setting intake.gcsEndpoint '{endpoint}' is not an absolute URL such as http://127.0.0.1:9199/.");
         }
 
-        if (config.GetSetting("intake.workers") is { Length: > 0 } workers)
+        if (Setting(config, "workers") is { Length: > 0 } workers)
         {
             options.Workers = int.TryParse(workers, System.Globalization.CultureInfo.InvariantCulture, out var count)
                 ? count
                 : throw new ArgumentException($"The setting intake.workers '{workers}' is not a number; use e.g. 4.");
         }
     }
+
+    /// <summary>A setting <c>intake.NAME</c> (sluice.yaml) or <c>intake_NAME</c> (<c>SLUICE_SETTINGS__INTAKE_NAME</c> in the environment).</summary>
+    private static string? Setting(SluiceConfig config, string name) =>
+        config.GetSetting("intake." + name) ?? config.GetSetting("intake_" + name);
 }
