@@ -114,7 +114,7 @@ public static class SlotJobs
                     JobName = jobName,
                     ContainerSpecGcsPath = job.Template.GcsPath,
                     Parameters = job.Parameters.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-                    Environment = ToFlexEnvironment(job.Environment),
+                    Environment = Rollouts.JobLaunches.ToFlex(job.Environment),
                 },
                 identity,
                 validateOnly: false,
@@ -129,7 +129,7 @@ public static class SlotJobs
                 {
                     JobName = jobName,
                     Parameters = job.Parameters.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-                    Environment = ToClassicEnvironment(job.Environment),
+                    Environment = Rollouts.JobLaunches.ToClassic(job.Environment),
                 },
                 identity,
                 validateOnly: false,
@@ -147,57 +147,4 @@ public static class SlotJobs
     /// <summary>The launch identity of one attempt of a slot run: labels that find the job again after a crash.</summary>
     public static LaunchIdentity IdentityFor(string dagId, long runId, int attempt) =>
         new(dagId, runId, "attempt-" + attempt.ToString(CultureInfo.InvariantCulture));
-
-    public static Dataflow.RuntimeEnvironment ToClassicEnvironment(ManifestEnvironment e) => new()
-    {
-        NumWorkers = e.NumWorkers,
-        MaxWorkers = e.MaxWorkers,
-        Zone = e.Zone,
-        ServiceAccountEmail = e.ServiceAccountEmail,
-        TempLocation = e.TempLocation,
-        BypassTempDirValidation = e.BypassTempDirValidation,
-        MachineType = e.MachineType,
-        AdditionalExperiments = e.AdditionalExperiments?.ToList(),
-        AdditionalPipelineOptions = e.AdditionalPipelineOptions?.ToList(),
-        Network = e.Network,
-        Subnetwork = e.Subnetwork,
-        AdditionalUserLabels = e.AdditionalUserLabels?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-        KmsKeyName = e.KmsKeyName,
-        IpConfiguration = e.IpConfiguration,
-        WorkerRegion = e.WorkerRegion,
-        WorkerZone = e.WorkerZone,
-        EnableStreamingEngine = e.EnableStreamingEngine,
-        DiskSizeGb = e.DiskSizeGb,
-        StreamingMode = e.StreamingMode,
-    };
-
-    public static FlexTemplateRuntimeEnvironment ToFlexEnvironment(ManifestEnvironment e) => new()
-    {
-        NumWorkers = e.NumWorkers,
-        MaxWorkers = e.MaxWorkers,
-        Zone = e.Zone,
-        ServiceAccountEmail = e.ServiceAccountEmail,
-        TempLocation = e.TempLocation,
-        MachineType = e.MachineType,
-        AdditionalExperiments = e.AdditionalExperiments?.ToList(),
-        AdditionalPipelineOptions = e.AdditionalPipelineOptions?.ToList(),
-        Network = e.Network,
-        Subnetwork = e.Subnetwork,
-        AdditionalUserLabels = e.AdditionalUserLabels?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-        KmsKeyName = e.KmsKeyName,
-        IpConfiguration = e.IpConfiguration,
-        WorkerRegion = e.WorkerRegion,
-        WorkerZone = e.WorkerZone,
-        EnableStreamingEngine = e.EnableStreamingEngine,
-        DiskSizeGb = e.DiskSizeGb,
-        StreamingMode = e.StreamingMode,
-        StagingLocation = e.StagingLocation,
-        SdkContainerImage = e.SdkContainerImage,
-        AutoscalingAlgorithm = e.AutoscalingAlgorithm,
-        FlexrsGoal = e.FlexrsGoal,
-        LauncherMachineType = e.LauncherMachineType,
-        DumpHeapOnOom = e.DumpHeapOnOom,
-        SaveHeapDumpsToGcsPath = e.SaveHeapDumpsToGcsPath,
-        EnableLauncherVmSerialPortLogging = e.EnableLauncherVmSerialPortLogging,
-    };
 }
