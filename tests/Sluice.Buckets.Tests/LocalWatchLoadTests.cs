@@ -39,16 +39,22 @@ public sealed class LocalWatchLoadTests : IDisposable
 
         // While it runs: new objects, re-uploads of the same content, slow in-place writers, abandoned partials.
         Directory.CreateDirectory(Path.Combine(root, "slow"));
-        var slowWriters = Enumerable.Range(0, 10).Select(async i =>
-        {
-            await using var stream = new FileStream(Path.Combine(root, "slow", $"s-{i}.yaml"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
-            for (var chunk = 0; chunk < 4; chunk++)
+        // Each slow writer has its own thread: a 100 ms pause must not become a multi-second one while the thread
+        // pool is busy (the loop below fsyncs a thousand files), or the writer would look finished to any watcher.
+        var slowWriters = Enumerable.Range(0, 10).Select(i => Task.Factory.StartNew(
+            () =>
             {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes($"chunk {chunk}\n"));
-                await stream.FlushAsync();
-                await Task.Delay(100);
-            }
-        }).ToList();
+                using var stream = new FileStream(Path.Combine(root, "slow", $"s-{i}.yaml"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
+                for (var chunk = 0; chunk < 4; chunk++)
+                {
+                    stream.Write(Encoding.UTF8.GetBytes($"chunk {chunk}\n"));
+                    stream.Flush();
+                    Thread.Sleep(100);
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToList();
         for (var i = 0; i < 500; i++)
         {
             await WriteAsync($"during/m-{i:D4}.yaml", $"manifest {i}");
