@@ -324,6 +324,76 @@ public abstract class EngineContractTests
     }
 
     [Fact]
+    public async Task Runs_started_together_are_stored_in_order_once_per_key_and_their_first_step_starts_fresh()
+    {
+        await using var h = await EngineHarness.CreateAsync(Dialect);
+        var calls = new List<(string Run, int Attempt, bool Resumed)>();
+        h.Handle("noop", ctx =>
+        {
+            lock (calls)
+            {
+                calls.Add((ctx.Run.Name, ctx.Attempt, ctx.Resumed));
+            }
+
+            return StepOutcome.Succeeded();
+        });
+        var engine = h.NewEngine();
+        var existing = await engine.StartRunAsync(RunRequests.Steps("existing", "noop") with { IdempotencyKey = "slot:a" }, Ct);
+
+        var starts = await engine.StartRunsAsync(
+            [
+                RunRequests.Steps("first", "noop", "noop") with { IdempotencyKey = "slot:b" },
+                RunRequests.Steps("again", "noop") with { IdempotencyKey = "slot:a" },
+                RunRequests.Steps("second", "noop") with { IdempotencyKey = "slot:c" },
+                RunRequests.Steps("same key in the batch", "noop") with { IdempotencyKey = "slot:b" },
+            ],
+            Ct);
+
+        Assert.Equal([true, false, true, false], starts.Select(s => s.Created));
+        Assert.Equal(existing.RunId, starts[1].RunId);
+        Assert.Equal(starts[0].RunId, starts[3].RunId);
+        Assert.True(starts[2].RunId > starts[0].RunId);
+        await engine.ProcessDueRunsAsync(Ct);
+        Assert.Equal(3, (await engine.ListRunsAsync(new RunQuery(), Ct)).Runs.Count(r => r.Status == RunStatus.Succeeded));
+        // Every step ran once, as a first attempt that was started for it, never as a resumed one.
+        Assert.Equal(4, calls.Count);
+        Assert.All(calls, c => Assert.Equal((1, false), (c.Attempt, c.Resumed)));
+    }
+
+    [Fact]
+    public async Task A_bad_request_in_a_batch_stores_none_of_the_batch()
+    {
+        await using var h = await EngineHarness.CreateAsync(Dialect);
+        var engine = h.NewEngine();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => engine.StartRunsAsync(
+            [RunRequests.Steps("good", "noop"), new RunRequest("test", "no steps", [])], Ct));
+
+        Assert.Empty((await engine.ListRunsAsync(new RunQuery(), Ct)).Runs);
+    }
+
+    [Fact]
+    public async Task One_effect_key_used_twice_in_one_call_is_performed_once()
+    {
+        await using var h = await EngineHarness.CreateAsync(Dialect);
+        var performed = 0;
+        h.HandleAsync("launch", async (ctx, ct) =>
+        {
+            var first = await ctx.EffectAsync("launch-job", _ => Task.FromResult<JobRef?>(null), _ => Task.FromResult(new JobRef($"job-{++performed}")), ct);
+            var second = await ctx.EffectAsync("launch-job", _ => Task.FromResult<JobRef?>(null), _ => Task.FromResult(new JobRef($"job-{++performed}")), ct);
+            return StepOutcome.SucceededWith(new[] { first, second });
+        });
+        var engine = h.NewEngine();
+        var start = await engine.StartRunAsync(RunRequests.Steps("twice", "launch"), Ct);
+
+        await engine.ProcessDueRunsAsync(Ct);
+
+        Assert.Equal(1, performed);
+        var run = (await engine.GetRunAsync(start.RunId, Ct))!;
+        Assert.Equal("""[{"id":"job-1"},{"id":"job-1"}]""", run.Steps[0].OutputJson);
+    }
+
+    [Fact]
     public async Task An_effect_is_performed_once_even_when_its_step_is_retried()
     {
         await using var h = await EngineHarness.CreateAsync(Dialect);

@@ -18,8 +18,12 @@ public sealed class EngineOptions
     /// <summary>How long a claimed run stays ours without renewal; a dead replica's runs are taken over after this.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Runs processed at once by this replica.</summary>
-    public int MaxConcurrentRuns { get; set; } = 32;
+    /// <summary>
+    /// Runs processed at once by this replica. A run in progress holds no thread while it waits on the store or on
+    /// Dataflow, so this is high: when a thousand slots fall due together, their launches should not queue behind
+    /// each other.
+    /// </summary>
+    public int MaxConcurrentRuns { get; set; } = 1024;
 
     public RetryPolicy DefaultRetry { get; set; } = RetryPolicy.Default;
 

@@ -55,6 +55,9 @@ internal sealed class RunRow
     /// <summary>The run's steps, read in the claiming transaction.</summary>
     public List<StepRow>? Steps { get; set; }
 
+    /// <summary>The step the claim that leased this run also started (a fresh run's one first step), or null.</summary>
+    public int? ClaimStartedStep { get; set; }
+
     public static RunRow Read(DbDataReader r) => new()
     {
         Id = r.GetInt64(0),

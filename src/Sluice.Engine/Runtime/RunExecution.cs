@@ -18,6 +18,13 @@ internal sealed class RunExecution : IDisposable
     private StepRow[] steps = [];
     private int abortReason;
 
+    // Steps this execution started that had never been started before: their first call cannot find effects of an
+    // earlier call, so it need not look them up.
+    private readonly HashSet<int> firstStarts = [];
+
+    // Outputs of finished steps, deserialized once per execution (they never change once a step succeeded).
+    private readonly Dictionary<(string Step, Type Type), object?> outputs = [];
+
     public RunExecution(WorkflowEngine engine, RunStore store, RunRow run, CancellationToken stopping)
     {
         this.engine = engine;
@@ -86,7 +93,36 @@ internal sealed class RunExecution : IDisposable
         }
     }
 
-    public string? GetOutputJson(string stepName) => Array.Find(steps, s => s.Name == stepName)?.OutputJson;
+    /// <summary>A finished step's output as <typeparamref name="T"/>, deserialized once per execution.</summary>
+    public T? GetOutput<T>(string stepName)
+    {
+        var step = Array.Find(steps, s => s.Name == stepName);
+        if (step?.OutputJson is not { } json)
+        {
+            return default;
+        }
+
+        if (step.Status != StepStatus.Succeeded)
+        {
+            return JsonSerializer.Deserialize<T>(json, EngineJson.Options);
+        }
+
+        lock (outputs)
+        {
+            if (outputs.TryGetValue((stepName, typeof(T)), out var cached))
+            {
+                return (T?)cached;
+            }
+        }
+
+        var value = JsonSerializer.Deserialize<T>(json, EngineJson.Options);
+        lock (outputs)
+        {
+            outputs[(stepName, typeof(T))] = value;
+        }
+
+        return value;
+    }
 
     public async Task LogAsync(string stepName, int attempt, string message, CancellationToken cancellationToken)
     {
@@ -172,8 +208,17 @@ internal sealed class RunExecution : IDisposable
 
                 if (ready.Count == 1)
                 {
-                    // One step at a time: each completion may start the next step in the same transaction.
-                    var next = await ExecuteStepAsync(ready[0], chain: true, startedInChain: false);
+                    // One step at a time: each completion may start the next step in the same transaction. The claim
+                    // may have started a fresh run's first step already.
+                    var startedByClaim = Run.ClaimStartedStep == ready[0].Position && ready[0].Status == StepStatus.Running;
+                    Run.ClaimStartedStep = null;
+                    if (startedByClaim)
+                    {
+                        firstStarts.Add(ready[0].Position);
+                        engine.RunChanged(Run.Id);
+                    }
+
+                    var next = await ExecuteStepAsync(ready[0], chain: true, startedInChain: startedByClaim);
                     while (next is not null && !Stopping.IsCancellationRequested)
                     {
                         next = await ExecuteStepAsync(next, chain: true, startedInChain: true);
@@ -202,12 +247,12 @@ internal sealed class RunExecution : IDisposable
     }
 
     public async Task<T> EffectAsync<T>(
-        string stepName, int attempt, string key, Func<CancellationToken, Task<T?>> lookup, Func<CancellationToken, Task<T>> perform,
+        string stepName, int attempt, bool mayHaveRecords, string key, Func<CancellationToken, Task<T?>> lookup, Func<CancellationToken, Task<T>> perform,
         CancellationToken cancellationToken)
         where T : class
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
-        var existing = await store.GetEffectAsync(Run.Id, stepName, key, cancellationToken);
+        var existing = mayHaveRecords ? await store.GetEffectAsync(Run.Id, stepName, key, cancellationToken) : null;
         if (existing is { Status: EffectStatus.Done })
         {
             return JsonSerializer.Deserialize<T>(existing.ResultJson ?? "null", EngineJson.Options)!;
@@ -449,6 +494,11 @@ internal sealed class RunExecution : IDisposable
         if (!resumed && !startedInChain)
         {
             var running = StartedCopy(step, Database.NowMs());
+            if (step.Status == StepStatus.Pending && step.Attempt == 0)
+            {
+                firstStarts.Add(step.Position);
+            }
+
             await SaveStepsAsync((running, step.Status));
             step = Replace(running);
             engine.RunChanged(Run.Id);
@@ -463,7 +513,7 @@ internal sealed class RunExecution : IDisposable
                 step.DataJson, attempt, chain: false);
         }
 
-        var context = new StepContext(this, step, attempt, resumed);
+        var context = new StepContext(this, step, attempt, resumed, firstCall: firstStarts.Remove(step.Position));
         var deadline = MinDeadline(step.DeadlineAt, Run.DeadlineAt);
         using var deadlineSource = deadline is { } d
             ? new CancellationTokenSource(TimeSpan.FromMilliseconds(Math.Max(1, d - Database.NowMs())), Database.TimeProvider)
@@ -574,6 +624,11 @@ internal sealed class RunExecution : IDisposable
 
         var successor = chain ? FindSuccessor(next, now) : null;
         var started = successor is null ? null : StartedCopy(successor, now);
+        if (successor is { Status: StepStatus.Pending, Attempt: 0 })
+        {
+            firstStarts.Add(successor.Position);
+        }
+
         if (started is null)
         {
             await SaveStepsAsync((next, expected));

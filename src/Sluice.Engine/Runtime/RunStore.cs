@@ -62,68 +62,87 @@ internal sealed class RunStore
     public async Task<RunStart> InsertRunAsync(RunRequest request, IReadOnlyList<StepRow> steps, RetryPolicy defaultRetry, CancellationToken ct)
     {
         var now = db.NowMs();
+        return await db.WriteAsync((c, t) => InsertRunAsync(c, t, request, steps, now, ct), ct);
+    }
+
+    /// <summary>Inserts several runs in one transaction, in order; a request whose idempotency key exists gets that run.</summary>
+    public async Task<List<RunStart>> InsertRunsAsync(IReadOnlyList<(RunRequest Request, IReadOnlyList<StepRow> Steps)> runs, CancellationToken ct)
+    {
+        var now = db.NowMs();
         return await db.WriteAsync(
             async (c, t) =>
             {
-                if (request.IdempotencyKey is { } key)
+                // A fresh list on every attempt: the store re-runs the whole work after a transient conflict.
+                var starts = new List<RunStart>(runs.Count);
+                foreach (var (request, steps) in runs)
                 {
-                    var existing = await FindByIdempotencyKeyAsync(c, t, key, ct);
-                    if (existing is { } id)
-                    {
-                        return new RunStart(id, false);
-                    }
+                    starts.Add(await InsertRunAsync(c, t, request, steps, now, ct));
                 }
 
-                long runId;
-                await using (var insert = c.CreateCommand(
-                    "INSERT INTO engine_runs (kind, name, status, input_json, mutex_key, idempotency_key, parent_run_id, labels_json, " +
-                    "timeout_ms, created_at, next_due_at) VALUES (@kind, @name, 'queued', @input, @mutex, @idem, @parent, @labels, " +
-                    "@timeout, @now, @now) ON CONFLICT DO NOTHING RETURNING id",
-                    t,
-                    ("kind", request.Kind), ("name", request.Name), ("input", request.InputJson), ("mutex", request.MutexKey),
-                    ("idem", request.IdempotencyKey), ("parent", request.ParentRunId),
-                    ("labels", request.Labels is { Count: > 0 } l ? EngineJson.Serialize(l) : null),
-                    ("timeout", request.Timeout is { } to ? (long)to.TotalMilliseconds : null), ("now", now)))
-                {
-                    var value = await insert.ExecuteScalarAsync(ct);
-                    if (value is null or DBNull)
-                    {
-                        // A concurrent start with the same idempotency key won the insert.
-                        return new RunStart(await FindByIdempotencyKeyAsync(c, t, request.IdempotencyKey!, ct) ?? 0, false);
-                    }
-
-                    runId = Convert.ToInt64(value, CultureInfo.InvariantCulture);
-                }
-
-                await using (var step = c.CreateCommand(
-                    "INSERT INTO engine_steps (run_id, position, name, kind, status, input_json, depends_on_json, retry_json, timeout_ms, " +
-                    "attempt, updated_at) VALUES (@run, @pos, @name, @kind, 'pending', @input, @deps, @retry, @timeout, 0, @now)",
-                    t, ("run", runId), ("pos", 0), ("name", ""), ("kind", ""), ("input", null), ("deps", ""), ("retry", ""),
-                    ("timeout", null), ("now", now)))
-                {
-                    foreach (var s in steps)
-                    {
-                        step.Parameters["@pos"].Value = s.Position;
-                        step.Parameters["@name"].Value = s.Name;
-                        step.Parameters["@kind"].Value = s.Kind;
-                        step.Parameters["@input"].Value = (object?)s.InputJson ?? DBNull.Value;
-                        step.Parameters["@deps"].Value = EngineJson.Serialize(s.DependsOn);
-                        step.Parameters["@retry"].Value = EngineJson.Serialize(s.Retry);
-                        step.Parameters["@timeout"].Value = (object?)s.TimeoutMs ?? DBNull.Value;
-                        await step.ExecuteNonQueryAsync(ct);
-                    }
-                }
-
-                foreach (var (labelKey, labelValue) in request.Labels ?? new Dictionary<string, string>())
-                {
-                    await c.ExecuteAsync(
-                        t, "INSERT INTO engine_run_labels (run_id, label_key, label_value) VALUES (@run, @k, @v)", ct,
-                        ("run", runId), ("k", labelKey), ("v", labelValue));
-                }
-
-                return new RunStart(runId, true);
+                return starts;
             },
             ct);
+    }
+
+    private static async Task<RunStart> InsertRunAsync(DbConnection c, DbTransaction t, RunRequest request, IReadOnlyList<StepRow> steps, long now, CancellationToken ct)
+    {
+        if (request.IdempotencyKey is { } key)
+        {
+            var existing = await FindByIdempotencyKeyAsync(c, t, key, ct);
+            if (existing is { } id)
+            {
+                return new RunStart(id, false);
+            }
+        }
+
+        long runId;
+        await using (var insert = c.CreateCommand(
+            "INSERT INTO engine_runs (kind, name, status, input_json, mutex_key, idempotency_key, parent_run_id, labels_json, " +
+            "timeout_ms, created_at, next_due_at) VALUES (@kind, @name, 'queued', @input, @mutex, @idem, @parent, @labels, " +
+            "@timeout, @now, @now) ON CONFLICT DO NOTHING RETURNING id",
+            t,
+            ("kind", request.Kind), ("name", request.Name), ("input", request.InputJson), ("mutex", request.MutexKey),
+            ("idem", request.IdempotencyKey), ("parent", request.ParentRunId),
+            ("labels", request.Labels is { Count: > 0 } l ? EngineJson.Serialize(l) : null),
+            ("timeout", request.Timeout is { } to ? (long)to.TotalMilliseconds : null), ("now", now)))
+        {
+            var value = await insert.ExecuteScalarAsync(ct);
+            if (value is null or DBNull)
+            {
+                // A concurrent start with the same idempotency key won the insert.
+                return new RunStart(await FindByIdempotencyKeyAsync(c, t, request.IdempotencyKey!, ct) ?? 0, false);
+            }
+
+            runId = Convert.ToInt64(value, CultureInfo.InvariantCulture);
+        }
+
+        await using (var step = c.CreateCommand(
+            "INSERT INTO engine_steps (run_id, position, name, kind, status, input_json, depends_on_json, retry_json, timeout_ms, " +
+            "attempt, updated_at) VALUES (@run, @pos, @name, @kind, 'pending', @input, @deps, @retry, @timeout, 0, @now)",
+            t, ("run", runId), ("pos", 0), ("name", ""), ("kind", ""), ("input", null), ("deps", ""), ("retry", ""),
+            ("timeout", null), ("now", now)))
+        {
+            foreach (var s in steps)
+            {
+                step.Parameters["@pos"].Value = s.Position;
+                step.Parameters["@name"].Value = s.Name;
+                step.Parameters["@kind"].Value = s.Kind;
+                step.Parameters["@input"].Value = (object?)s.InputJson ?? DBNull.Value;
+                step.Parameters["@deps"].Value = EngineJson.Serialize(s.DependsOn);
+                step.Parameters["@retry"].Value = EngineJson.Serialize(s.Retry);
+                step.Parameters["@timeout"].Value = (object?)s.TimeoutMs ?? DBNull.Value;
+                await step.ExecuteNonQueryAsync(ct);
+            }
+        }
+
+        foreach (var (labelKey, labelValue) in request.Labels ?? new Dictionary<string, string>())
+        {
+            await c.ExecuteAsync(
+                t, "INSERT INTO engine_run_labels (run_id, label_key, label_value) VALUES (@run, @k, @v)", ct,
+                ("run", runId), ("k", labelKey), ("v", labelValue));
+        }
+
+        return new RunStart(runId, true);
     }
 
     private static async Task<long?> FindByIdempotencyKeyAsync(DbConnection c, DbTransaction t, string key, CancellationToken ct)
@@ -170,9 +189,65 @@ internal sealed class RunStore
                     run.Steps = [.. byRun[run.Id]];
                 }
 
+                await StartFirstStepsAsync(c, t, runs, now, ct);
                 return runs;
             },
             ct);
+    }
+
+    /// <summary>
+    /// Starts, in the claim's transaction, the first step of each claimed run that is running and has not begun any step
+    /// yet and has exactly one step ready: the write the run would otherwise make first thing. The run's execution then
+    /// calls that step's handler as a step started for it (not a resumed one).
+    /// </summary>
+    private static async Task StartFirstStepsAsync(DbConnection c, DbTransaction t, List<RunRow> runs, long now, CancellationToken ct)
+    {
+        DbCommand? start = null;
+        try
+        {
+            foreach (var run in runs)
+            {
+                if (run.Status != RunStatus.Running || run.CancelRequestedAt is not null || run.DeadlineAt <= now || run.Steps is not { Count: > 0 } steps ||
+                    !steps.TrueForAll(s => s.Status == StepStatus.Pending && s.Attempt == 0))
+                {
+                    continue;
+                }
+
+                var ready = steps.FindAll(s => s.DependsOn.Count == 0 && (s.DueAt is null || s.DueAt <= now));
+                if (ready.Count != 1)
+                {
+                    continue;
+                }
+
+                var step = ready[0];
+                var deadline = step.TimeoutMs is { } timeout ? now + timeout : (long?)null;
+                start ??= c.CreateCommand(
+                    "UPDATE engine_steps SET status = 'running', attempt = 1, started_at = @now, deadline_at = @deadline, due_at = NULL, updated_at = @now " +
+                    "WHERE run_id = @run AND position = @pos AND status = 'pending' AND attempt = 0",
+                    t, ("now", now), ("deadline", null), ("run", 0L), ("pos", 0));
+                start.Parameters["@deadline"].Value = (object?)deadline ?? DBNull.Value;
+                start.Parameters["@run"].Value = run.Id;
+                start.Parameters["@pos"].Value = step.Position;
+                if (await start.ExecuteNonQueryAsync(ct) != 1)
+                {
+                    continue;
+                }
+
+                step.Status = StepStatus.Running;
+                step.Attempt = 1;
+                step.StartedAt = now;
+                step.DeadlineAt = deadline;
+                step.DueAt = null;
+                run.ClaimStartedStep = step.Position;
+            }
+        }
+        finally
+        {
+            if (start is not null)
+            {
+                await start.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Frees leases this replica id held before a restart (and, on SQLite, every lease: one process per file).</summary>

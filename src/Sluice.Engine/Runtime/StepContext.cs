@@ -6,9 +6,12 @@ namespace Sluice.Engine;
 public sealed class StepContext
 {
     private readonly RunExecution execution;
+    private readonly bool firstCall;
+    private readonly HashSet<string> effectKeys = new(StringComparer.Ordinal);
 
-    internal StepContext(RunExecution execution, StepRow step, int attempt, bool resumed)
+    internal StepContext(RunExecution execution, StepRow step, int attempt, bool resumed, bool firstCall)
     {
+        this.firstCall = firstCall;
         this.execution = execution;
         Run = execution.Run.ToSummary();
         Step = step.ToState();
@@ -53,11 +56,7 @@ public sealed class StepContext
     public void SetData(object data) => DataJson = JsonSerializer.Serialize(data, data.GetType(), EngineJson.Options);
 
     /// <summary>The output of another step of the run, or default when it has none (yet).</summary>
-    public T? GetOutput<T>(string stepName)
-    {
-        var json = execution.GetOutputJson(stepName);
-        return json is null ? default : JsonSerializer.Deserialize<T>(json, EngineJson.Options);
-    }
+    public T? GetOutput<T>(string stepName) => execution.GetOutput<T>(stepName);
 
     /// <summary>Appends a line to the step's log in the store (streamed by <see cref="WorkflowEngine.FollowStepLogsAsync"/>).</summary>
     public Task LogAsync(string message, CancellationToken cancellationToken) =>
@@ -79,5 +78,6 @@ public sealed class StepContext
     public Task<T> EffectAsync<T>(
         string key, Func<CancellationToken, Task<T?>> lookup, Func<CancellationToken, Task<T>> perform, CancellationToken cancellationToken)
         where T : class =>
-        execution.EffectAsync(Step.Name, Attempt, key, lookup, perform, cancellationToken);
+        // On a step's very first call no earlier call can have recorded this key, so the store is not asked.
+        execution.EffectAsync(Step.Name, Attempt, mayHaveRecords: !firstCall || !effectKeys.Add(key), key, lookup, perform, cancellationToken);
 }

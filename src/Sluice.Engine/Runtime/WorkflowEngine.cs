@@ -124,6 +124,31 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>
+    /// Stores several runs (queued) in one transaction and wakes the loop once: for callers that start many runs at the
+    /// same moment, such as the scheduler when many slots fall due. Each request behaves as in
+    /// <see cref="StartRunAsync"/>; the result has one entry per request, in order. Every request is checked before any
+    /// run is stored.
+    /// </summary>
+    public async Task<IReadOnlyList<RunStart>> StartRunsAsync(IReadOnlyList<RunRequest> requests, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        var runs = requests.Select(r => (r, (IReadOnlyList<StepRow>)Validate(r))).ToList();
+        await EnsureStoreReadyAsync(cancellationToken);
+        var starts = await store.InsertRunsAsync(runs, cancellationToken);
+        if (starts.Exists(s => s.Created))
+        {
+            Wake();
+        }
+
+        return starts;
+    }
+
+    /// <summary>
     /// Asks for a run to be cancelled: running handlers are cancelled, unfinished steps become cancelled, the run ends
     /// cancelled. Returns false when the run had already finished.
     /// </summary>
