@@ -24,8 +24,11 @@ public sealed class ScheduleOptions
     /// <summary>Schedules claimed in one transaction when many fall due at once.</summary>
     public int DispatchBatchSize { get; set; } = 500;
 
-    /// <summary>Runs created at once when a batch of slots is claimed.</summary>
-    public int StartParallelism { get; set; } = 8;
+    /// <summary>Slot runs created in one engine transaction when many slots are claimed at once.</summary>
+    public int StartBatchSize { get; set; } = 50;
+
+    /// <summary>Such transactions in flight at once (PostgreSQL runs them side by side; SQLite commits them together).</summary>
+    public int StartParallelism { get; set; } = 4;
 
     /// <summary>A claimed slot without a run after this long is started again (its run's creation was interrupted).</summary>
     public TimeSpan ClaimRepairAge { get; set; } = TimeSpan.FromSeconds(30);
@@ -48,9 +51,9 @@ public sealed class ScheduleOptions
             problems.Add($"backfill max active runs must be at least 1 (got {BackfillMaxActiveRuns})");
         }
 
-        if (BackfillMaxSlots < 1 || DispatchBatchSize < 1 || StartParallelism < 1)
+        if (BackfillMaxSlots < 1 || DispatchBatchSize < 1 || StartParallelism < 1 || StartBatchSize < 1)
         {
-            problems.Add("backfill max slots, dispatch batch size and start parallelism must be at least 1");
+            problems.Add("backfill max slots, dispatch batch size, start batch size and start parallelism must be at least 1");
         }
 
         if (ClaimRepairAge <= TimeSpan.Zero)

@@ -439,20 +439,17 @@ internal sealed class ScheduleStore(IDatabase database)
             cancellationToken);
     }
 
-    /// <summary>The run has begun its work (render): queued → running.</summary>
-    public Task<bool> MarkRunningAsync(string dagId, long logicalDate, int generation, long runId, CancellationToken cancellationToken) =>
+    /// <summary>The slot's first job was launched: queued → running, with the run and the job.</summary>
+    public Task MarkLaunchedAsync(string dagId, long logicalDate, int generation, long runId, string jobId, string jobName, CancellationToken cancellationToken) =>
         database.WriteAsync(
-            async (connection, transaction) =>
-            {
-                var now = database.NowMs();
-                var changed = await connection.ExecuteAsync(
-                    transaction,
-                    "UPDATE schedule_slots SET state = 'running', run_id = @run, started_at = COALESCE(started_at, @now), updated_at = @now " +
-                    "WHERE dag_id = @dag AND logical_date = @logical AND generation = @generation AND state IN ('queued', 'running')",
-                    cancellationToken,
-                    ("run", runId), ("now", now), ("dag", dagId), ("logical", logicalDate), ("generation", generation));
-                return changed == 1;
-            },
+            (connection, transaction) => connection.ExecuteAsync(
+                transaction,
+                "UPDATE schedule_slots SET state = 'running', run_id = @run, started_at = COALESCE(started_at, @now), attempts = 1, " +
+                "job_id = @job, job_name = @name, job_state = NULL, updated_at = @now " +
+                "WHERE dag_id = @dag AND logical_date = @logical AND generation = @generation AND state IN ('queued', 'running')",
+                cancellationToken,
+                ("run", runId), ("now", database.NowMs()), ("job", jobId), ("name", jobName),
+                ("dag", dagId), ("logical", logicalDate), ("generation", generation)),
             cancellationToken);
 
     /// <summary>Records the job of the current attempt and its last seen state.</summary>

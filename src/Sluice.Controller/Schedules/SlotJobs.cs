@@ -33,6 +33,9 @@ public sealed record SlotJob
     public required Manifests.RetryPolicy Retries { get; init; }
 
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The version of the schedule's spec the job was rendered from.</summary>
+    public int SpecVersion { get; init; }
 }
 
 /// <summary>One launched attempt of a slot's job.</summary>

@@ -120,32 +120,49 @@ public sealed partial class SlotScheduler : BackgroundService
     /// <summary>One pass: claims and starts every slot due now. Returns the number of runs started.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
     {
-        var startedRuns = 0;
-        while (true)
+        // Claim everything due first, then create the runs: the claims are quick, and a burst of slots then reaches the
+        // engine without each batch of claims waiting for the previous batch's runs.
+        var claims = new List<Claim>();
+        await Console.Error.WriteLineAsync($"T {time.GetUtcNow():ss.fff} dispatch");
+        try
         {
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var due = queue.TakeDue(now, options.DispatchBatchSize);
-            if (due.Count == 0)
+            while (true)
             {
-                return startedRuns;
-            }
-
-            try
-            {
-                startedRuns += await DispatchAsync(due, cancellationToken);
-            }
-            catch
-            {
-                // Nothing is lost: the claim transaction rolled back (or committed and the runs are repaired by the sync),
-                // and the schedules go back into the queue to be tried again.
-                foreach (var (dagId, dueAt) in due)
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+                var due = queue.TakeDue(now, options.DispatchBatchSize);
+                if (due.Count == 0)
                 {
-                    queue.SetEarlier(dagId, dueAt);
+                    break;
                 }
 
-                throw;
+                try
+                {
+                    claims.AddRange(await ClaimAsync(due, cancellationToken));
+                }
+                catch
+                {
+                    // Nothing is lost: the claim transaction rolled back, and the schedules go back into the queue to be
+                    // tried again.
+                    foreach (var (dagId, dueAt) in due)
+                    {
+                        queue.SetEarlier(dagId, dueAt);
+                    }
+
+                    throw;
+                }
             }
         }
+        finally
+        {
+            // Slots claimed before a failure still get their runs now (the repair would create them later otherwise).
+            await Console.Error.WriteLineAsync($"T {time.GetUtcNow():ss.fff} claimed {claims.Count}");
+            if (claims.Count > 0)
+            {
+                await StartRunsAsync(claims, cancellationToken);
+            }
+        }
+
+        return claims.Count;
     }
 
     /// <summary>Picks up changes made by other replicas and repairs interrupted claims. Runs every <see cref="ScheduleOptions.SyncInterval"/>.</summary>
@@ -253,7 +270,7 @@ public sealed partial class SlotScheduler : BackgroundService
 
     private sealed record Claim(SlotRow Slot, long LagFrom);
 
-    private async Task<int> DispatchAsync(List<(string DagId, long DueAt)> due, CancellationToken cancellationToken)
+    private async Task<List<Claim>> ClaimAsync(List<(string DagId, long DueAt)> due, CancellationToken cancellationToken)
     {
         var dagIds = due.Select(d => d.DagId).ToList();
         var lagFrom = dagIds.ToDictionary(d => d, TakeEnqueuedAt, StringComparer.Ordinal);
@@ -335,7 +352,7 @@ public sealed partial class SlotScheduler : BackgroundService
             }
         }
 
-        return await StartRunsAsync(claims, cancellationToken);
+        return claims;
     }
 
     private async Task<int> StartRunsAsync(IReadOnlyList<Claim> claims, CancellationToken cancellationToken)
@@ -345,19 +362,32 @@ public sealed partial class SlotScheduler : BackgroundService
             return 0;
         }
 
+        // One engine transaction per chunk: a burst of a thousand slots costs a handful of commits, not a thousand, and
+        // the engine starts on the first chunk while the next is stored.
         var runs = new (string DagId, long LogicalDate, int Generation, long RunId)[claims.Count];
+        var chunks = Enumerable.Range(0, (claims.Count + options.StartBatchSize - 1) / options.StartBatchSize).ToList();
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, claims.Count),
+            chunks,
             new ParallelOptions { MaxDegreeOfParallelism = options.StartParallelism, CancellationToken = cancellationToken },
-            async (i, ct) =>
+            async (chunk, ct) =>
             {
-                var slot = claims[i].Slot;
-                var start = await engine.StartRunAsync(SlotRuns.RequestFor(slot), ct);
-                runs[i] = (slot.DagId, slot.LogicalDate, slot.Generation, start.RunId);
-                var lag = TimeSpan.FromMilliseconds(Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() - claims[i].LagFrom));
-                foreach (var recorder in lagRecorders)
+                var first = chunk * options.StartBatchSize;
+                var count = Math.Min(options.StartBatchSize, claims.Count - first);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var reqs = Enumerable.Range(first, count).Select(i => SlotRuns.RequestFor(claims[i].Slot)).ToList();
+                var tReq = sw.Elapsed.TotalMilliseconds;
+                var starts = await engine.StartRunsAsync(reqs, ct);
+                await Console.Error.WriteLineAsync($"T {time.GetUtcNow():ss.fff} chunk {chunk}: requests {tReq:F1} ms, start {sw.Elapsed.TotalMilliseconds - tReq:F1} ms");
+                var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+                for (var k = 0; k < count; k++)
                 {
-                    recorder.RecordSchedulerLag(lag);
+                    var claim = claims[first + k];
+                    runs[first + k] = (claim.Slot.DagId, claim.Slot.LogicalDate, claim.Slot.Generation, starts[k].RunId);
+                    var lag = TimeSpan.FromMilliseconds(Math.Max(0, nowMs - claim.LagFrom));
+                    foreach (var recorder in lagRecorders)
+                    {
+                        recorder.RecordSchedulerLag(lag);
+                    }
                 }
             });
         await store.SetRunIdsAsync(runs, cancellationToken);

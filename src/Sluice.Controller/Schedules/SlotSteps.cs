@@ -8,7 +8,8 @@ namespace Sluice.Controller.Schedules;
 
 /// <summary>
 /// Step 1 of a slot run: renders the job from the schedule's current spec and the slot's macros, so that a spec
-/// changed before the slot started applies to it. Pure apart from marking the slot running.
+/// changed before the slot started applies to it, and keeps it as the step's output so that every later attempt
+/// launches the same job. Reads only: the launch step records the outcome in the slot, in one write with the job.
 /// </summary>
 public sealed class SlotRenderStep(IDatabase database) : IStepHandler
 {
@@ -51,11 +52,8 @@ public sealed class SlotRenderStep(IDatabase database) : IStepHandler
             MaxAttempts = 1 + Math.Max(0, spec.Retries.Count),
             Retries = spec.Retries,
             Timeout = spec.Job.Timeout,
+            SpecVersion = schedule.SpecVersion,
         };
-        await store.MarkRunningAsync(input.DagId, DbTime.ToUnixMs(input.LogicalDate), input.Generation, context.Run.Id, cancellationToken);
-        await context.LogAsync(
-            $"Rendered job {job.JobName} from {job.Template.GcsPath} for slot {slot} (spec version {schedule.SpecVersion.ToString(CultureInfo.InvariantCulture)})",
-            cancellationToken);
         return StepOutcome.SucceededWith(job);
     }
 }
@@ -78,8 +76,12 @@ public sealed class SlotLaunchStep(IDatabase database, IDataflowClients clients)
         try
         {
             var attempt = await SlotLaunching.LaunchAttemptAsync(context, dataflow, job, 1, cancellationToken);
-            await store.UpdateJobAsync(
-                input.DagId, DbTime.ToUnixMs(input.LogicalDate), input.Generation, 1, attempt.JobId, attempt.JobName, null, cancellationToken);
+            await store.MarkLaunchedAsync(
+                input.DagId, DbTime.ToUnixMs(input.LogicalDate), input.Generation, context.Run.Id, attempt.JobId, attempt.JobName, cancellationToken);
+            await context.LogAsync(
+                $"Launched job {attempt.JobName} ({attempt.JobId}) from {job.Template.GcsPath} for slot {input.ToSlot()} " +
+                $"(spec version {job.SpecVersion.ToString(CultureInfo.InvariantCulture)})",
+                cancellationToken);
             return StepOutcome.SucceededWith(attempt);
         }
         catch (DataflowApiException ex) when (!ex.IsTransient)
@@ -110,8 +112,16 @@ public sealed class SlotWaitStep(IDatabase database, IDataflowClients clients, S
         var job = context.GetOutput<SlotJob>(SlotRuns.RenderStep)
             ?? throw new InvalidOperationException("The render step left no job.");
         var dataflow = clients.For(job.Project, job.Region);
-        var data = context.GetData<WaitData>()
-            ?? new WaitData(context.GetOutput<SlotJobAttempt>(SlotRuns.LaunchStep) ?? throw new InvalidOperationException("The launch step left no job."), null, null);
+        var data = context.GetData<WaitData>();
+        if (data is null)
+        {
+            // Just launched: no Dataflow job is done the moment it is created, so the first look is one poll interval
+            // later. This also keeps the store free for other slots' launches when many fall due together.
+            context.SetData(new WaitData(
+                context.GetOutput<SlotJobAttempt>(SlotRuns.LaunchStep) ?? throw new InvalidOperationException("The launch step left no job."), null, null));
+            return StepOutcome.Wait(options.JobPollInterval);
+        }
+
         var logical = DbTime.ToUnixMs(input.LogicalDate);
         var now = context.TimeProvider.GetUtcNow();
 
