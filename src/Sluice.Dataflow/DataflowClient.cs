@@ -35,7 +35,12 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
 
-        HttpMessageHandler pipeline = handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        HttpMessageHandler pipeline = handler ?? new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxConnectionsPerServer = options.MaxConnections,
+            EnableMultipleHttp2Connections = true,
+        };
         if (options.Credentials == DataflowCredentials.ApplicationDefault)
         {
             pipeline = new GoogleAuthHandler(options.Credential) { InnerHandler = pipeline };
@@ -315,7 +320,13 @@ public sealed class DataflowClient : IDataflowClient, IDisposable
         return await pipeline.ExecuteAsync(async ct =>
             {
                 policy.OnAttempt?.Invoke();
-                using var request = new HttpRequestMessage(method, relativeUri);
+                using var request = new HttpRequestMessage(method, relativeUri)
+                {
+                    // HTTP/2 where the endpoint offers it (Google's do, over TLS); plain-HTTP endpoints such as the
+                    // emulator stay on HTTP/1.1.
+                    Version = HttpVersion.Version20,
+                    VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+                };
                 if (body is not null)
                 {
                     request.Content = new StringContent(JsonSerializer.Serialize(body, body.GetType(), DataflowJson.Options), Encoding.UTF8, "application/json");

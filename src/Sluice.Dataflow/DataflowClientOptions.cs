@@ -36,6 +36,13 @@ public sealed class DataflowClientOptions
 
     public string UserAgent { get; init; } = "sluice-dataflow-client";
 
+    /// <summary>
+    /// HTTP/1.1 connections kept to the endpoint at most; further requests wait for a free one. Without a cap, a burst
+    /// of a thousand launches opens a thousand connections, which costs more than the calls. Over HTTPS the client
+    /// offers HTTP/2, which multiplexes requests over few connections anyway.
+    /// </summary>
+    public int MaxConnections { get; init; } = 64;
+
     /// <summary>The local emulator: no credentials.</summary>
     public static DataflowClientOptions ForEmulator(Uri baseUri, string projectId = "sluice-local", string location = "us-central1") => new()
     {
@@ -67,6 +74,11 @@ public sealed class DataflowClientOptions
         if (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps))
         {
             problems.Add($"Endpoint '{Endpoint}' must be an absolute http or https URI.");
+        }
+
+        if (MaxConnections < 1)
+        {
+            problems.Add($"MaxConnections must be at least 1 (got {MaxConnections}).");
         }
 
         if (string.IsNullOrWhiteSpace(ProjectId))
