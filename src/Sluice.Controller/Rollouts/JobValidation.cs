@@ -22,6 +22,9 @@ public sealed record JobObservation
     /// <summary>The newest error message, for the reason of a failure.</summary>
     public string? LastError { get; init; }
 
+    /// <summary>The job's first error message: for a failed job usually the cause, where the last is a summary.</summary>
+    public string? FirstError { get; init; }
+
     /// <summary>The worker count of the newest autoscaling event (null: none yet).</summary>
     public long? CurrentWorkers { get; init; }
 
@@ -58,6 +61,10 @@ public static class JobValidation
     public static IReadOnlyList<CheckResult> Evaluate(IReadOnlyList<ValidationCheck> checks, JobObservation job, DateTimeOffset now) =>
         checks.Select(check => Evaluate(check, job, now)).ToList();
 
+    /// <summary>The first error message (usually the cause) and the last (often a summary), or null when there were none.</summary>
+    private static string? DescribeErrors(JobObservation job) =>
+        job.FirstError is { } first && first != job.LastError ? $"{first} … {job.LastError}" : job.LastError;
+
     public static CheckResult Evaluate(ValidationCheck check, JobObservation job, DateTimeOffset now)
     {
         var state = job.State.ToWireName();
@@ -65,7 +72,7 @@ public static class JobValidation
         var doneBatch = job.IsBatch && job.State == JobState.Done;
         if (ended && !doneBatch)
         {
-            return new CheckResult(check, CheckStatus.Failed, $"the job ended {state}" + (job.LastError is null ? "" : $": {job.LastError}"));
+            return new CheckResult(check, CheckStatus.Failed, $"the job ended {state}" + (DescribeErrors(job) is { } errors ? $": {errors}" : ""));
         }
 
         switch (check)
@@ -96,7 +103,7 @@ public static class JobValidation
                 if (job.Errors > m.MaxErrors)
                 {
                     return new CheckResult(
-                        check, CheckStatus.Failed, $"{job.Errors} error message(s), at most {m.MaxErrors} allowed" + (job.LastError is null ? "" : $"; the last: {job.LastError}"));
+                        check, CheckStatus.Failed, $"{job.Errors} error message(s), at most {m.MaxErrors} allowed" + (DescribeErrors(job) is { } errors ? $": {errors}" : ""));
                 }
 
                 if (m.MaxWarnings is { } maxWarnings && job.Warnings > maxWarnings)

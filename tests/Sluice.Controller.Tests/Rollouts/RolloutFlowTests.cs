@@ -321,7 +321,7 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         var failed = await controller.WaitAsync(runId);
         Assert.Equal(RunStatus.Failed, failed.Run.Status);
         var reason = failed.GetStep("validate")!.Reason!;
-        Assert.Contains("simulated failure", reason, StringComparison.Ordinal);
+        Assert.True(reason.Contains("simulated failure", StringComparison.Ordinal), reason);
 
         var rollback = await WaitForRollbackAsync(runId);
         Assert.Equal(RolloutRunKinds.Rollback, rollback.Run.Kind);

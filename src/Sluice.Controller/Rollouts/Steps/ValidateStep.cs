@@ -53,9 +53,12 @@ public sealed class ValidateStep(RolloutStepServices services) : RolloutStepHand
             }
         }
 
-        if (results.FirstOrDefault(r => r.Status == CheckStatus.Failed) is { } failed)
+        // Every check that can no longer pass, not just the first: a job that ended FAILED usually fails the state
+        // check and the messages check together, and the messages say why.
+        var failed = results.Where(r => r.Status == CheckStatus.Failed).ToList();
+        if (failed.Count > 0)
         {
-            return StepOutcome.Failed($"Validation of job {target.JobName} ({target.JobId}) failed: {failed}.");
+            return StepOutcome.Failed($"Validation of job {target.JobName} ({target.JobId}) failed: {string.Join("; ", failed)}.");
         }
 
         if (results.All(r => r.Status == CheckStatus.Passed))
@@ -88,7 +91,7 @@ public sealed class ValidateStep(RolloutStepServices services) : RolloutStepHand
         var isBatch = job.Type == JobType.Batch;
         var ended = job.State.IsTerminal() && !(isBatch && job.State == JobState.Done);
         int errors = 0, warnings = 0;
-        string? lastError = null;
+        string? lastError = null, firstError = null;
         long? current = null, peak = null;
         if (ended || checks.Any(c => c is MessagesCheck or AutoscalingCheck))
         {
@@ -101,6 +104,7 @@ public sealed class ValidateStep(RolloutStepServices services) : RolloutStepHand
                 if (message.MessageImportance == JobMessageImportance.Error)
                 {
                     errors++;
+                    firstError ??= message.MessageText;
                     lastError = message.MessageText;
                 }
                 else if (message.MessageImportance == JobMessageImportance.Warning)
@@ -130,6 +134,7 @@ public sealed class ValidateStep(RolloutStepServices services) : RolloutStepHand
             Errors = errors,
             Warnings = warnings,
             LastError = lastError,
+            FirstError = firstError,
             CurrentWorkers = current,
             PeakWorkers = peak,
             Metrics = metrics,
