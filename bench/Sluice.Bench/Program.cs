@@ -14,8 +14,12 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run --project bench/Sluice.Bench -c Release -- buckets [--count N]");
-    Console.Error.WriteLine("       dotnet run --project bench/Sluice.Bench -c Release -- engine --store sqlite|postgres");
-    Console.Error.WriteLine("       dotnet run --project bench/Sluice.Bench -c Release -- intake [--count N] [--store sqlite|postgres]");
+    const string Run = "dotnet run --project bench/Sluice.Bench -c Release --";
+    Console.Error.WriteLine($"usage: {Run} buckets [--count N]");
+    Console.Error.WriteLine($"       {Run} engine --store sqlite|postgres");
+    Console.Error.WriteLine($"       {Run} emulator [--count N] [--concurrent N]");
+    Console.Error.WriteLine($"       {Run} schedules [--schedules N] [--burst N] [--idle-seconds N] [--skip-quartz]");
+    Console.Error.WriteLine($"       {Run} intake [--count N] [--store sqlite|postgres]");
+    Console.Error.WriteLine($"       {Run} rollout [--count N] [--warmup N] [--store sqlite|postgres]");
     return 2;
 }
