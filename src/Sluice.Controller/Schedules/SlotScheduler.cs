@@ -123,7 +123,6 @@ public sealed partial class SlotScheduler : BackgroundService
         // Claim everything due first, then create the runs: the claims are quick, and a burst of slots then reaches the
         // engine without each batch of claims waiting for the previous batch's runs.
         var claims = new List<Claim>();
-        await Console.Error.WriteLineAsync($"T {time.GetUtcNow():ss.fff} dispatch");
         try
         {
             while (true)
@@ -155,7 +154,6 @@ public sealed partial class SlotScheduler : BackgroundService
         finally
         {
             // Slots claimed before a failure still get their runs now (the repair would create them later otherwise).
-            await Console.Error.WriteLineAsync($"T {time.GetUtcNow():ss.fff} claimed {claims.Count}");
             if (claims.Count > 0)
             {
                 await StartRunsAsync(claims, cancellationToken);
@@ -373,11 +371,8 @@ public sealed partial class SlotScheduler : BackgroundService
             {
                 var first = chunk * options.StartBatchSize;
                 var count = Math.Min(options.StartBatchSize, claims.Count - first);
-                var sw = System.Diagnostics.Stopwatch.StartNew();
-                var reqs = Enumerable.Range(first, count).Select(i => SlotRuns.RequestFor(claims[i].Slot)).ToList();
-                var tReq = sw.Elapsed.TotalMilliseconds;
-                var starts = await engine.StartRunsAsync(reqs, ct);
-                await Console.Error.WriteLineAsync($"T {time.GetUtcNow():ss.fff} chunk {chunk}: requests {tReq:F1} ms, start {sw.Elapsed.TotalMilliseconds - tReq:F1} ms");
+                var starts = await engine.StartRunsAsync(
+                    Enumerable.Range(first, count).Select(i => SlotRuns.RequestFor(claims[i].Slot)).ToList(), ct);
                 var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
                 for (var k = 0; k < count; k++)
                 {
