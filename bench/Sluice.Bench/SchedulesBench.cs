@@ -137,7 +137,7 @@ internal static class SchedulesBench
         // The burst: hourly slots whose first interval ends at dueAt, registered last so that dueAt can follow the idle window.
         var registeredSoFar = registration.Elapsed;
         var burstRegistration = TimeSpan.FromMilliseconds(Math.Max(1.0, registeredSoFar.TotalMilliseconds / Math.Max(1, idle)) * burst * 1.5);
-        var dueAt = TimeProvider.System.GetUtcNow() + burstRegistration + TimeSpan.FromSeconds(idleSeconds + 10);
+        var dueAt = TimeProvider.System.GetUtcNow() + burstRegistration + TimeSpan.FromSeconds(idleSeconds + MaxSettleSeconds + 10);
         dueAt = new DateTimeOffset(dueAt.Ticks - (dueAt.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
         for (var i = 0; i < burst; i++)
         {
@@ -154,7 +154,23 @@ internal static class SchedulesBench
             throw new InvalidOperationException("Registration took longer than planned; the burst would fall due inside the idle window. Run again.");
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // Idle means steady state: the runtime recompiles what registration made hot (tiered JIT) in the background for
+        // a while afterwards, which is start-up cost, not the scheduler's. Wait until no method was compiled for 2 s.
+        var settle = Stopwatch.StartNew();
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var quietSince = settle.Elapsed;
+        while (settle.Elapsed - quietSince < TimeSpan.FromSeconds(2) && settle.Elapsed < TimeSpan.FromSeconds(MaxSettleSeconds))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+            var now2 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now2 != compiled)
+            {
+                compiled = now2;
+                quietSince = settle.Elapsed;
+            }
+        }
+
+        await Console.Error.WriteLineAsync($"idle: the JIT settled {settle.Elapsed.TotalSeconds:F1} s after registration");
         process.Refresh();
         var cpuBefore = process.TotalProcessorTime;
         var wall = Stopwatch.StartNew();
@@ -270,6 +286,8 @@ internal static class SchedulesBench
     }
 
     private const int WarmUp = 50;
+
+    private const int MaxSettleSeconds = 20;
 
     private static readonly double[] Quantiles = [0.0, 0.1, 0.25, 0.5, 0.75, 1.0];
 
