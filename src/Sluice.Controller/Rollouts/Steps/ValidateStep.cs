@@ -55,7 +55,11 @@ public sealed class ValidateStep(RolloutStepServices services) : RolloutStepHand
 
         // Every check that can no longer pass, not just the first: a job that ended FAILED usually fails the state
         // check and the messages check together, and the messages say why.
-        var failed = results.Where(r => r.Status == CheckStatus.Failed).ToList();
+        // Checks that failed for the same reason (the job ended) are named together, the reason once.
+        var failed = results.Where(r => r.Status == CheckStatus.Failed)
+            .GroupBy(r => r.Detail.TrimEnd('.', ' '), StringComparer.Ordinal)
+            .Select(g => $"{string.Join(", ", g.Select(r => RolloutSteps.DescribeCheck(r.Check)))}: {g.Key}")
+            .ToList();
         if (failed.Count > 0)
         {
             return StepOutcome.Failed($"Validation of job {target.JobName} ({target.JobId}) failed: {string.Join("; ", failed)}.");
