@@ -363,6 +363,27 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         Assert.Equal(("v2", oldJobId, PipelineState.RolledBack), (registered!.Version, registered.JobId, registered.State));
     }
 
+    [Fact]
+    public async Task With_rollback_manual_a_failed_version_stays_failed_until_the_manifest_with_from_and_to_swapped_is_applied()
+    {
+        await DeployAsync(Counter("v2"));
+        var v3 = Counter("v3", template: ExampleTemplates.StreamingCounterFailing);
+        var failed = await controller.WaitAsync(await controller.ApplyAsync(Yaml(
+            $"{pipeline}-v3", pipeline, Counter("v2"), v3, checks: "- state: RUNNING\n- messages: { maxErrors: 0, for: 5s }")));
+        Assert.Equal(RunStatus.Failed, failed.Run.Status);
+        await controller.WaitForRevisionAsync(failed.Run.Id, r => r.Status == RevisionStatus.Failed);
+        Assert.Empty((await controller.Engine.ListRunsAsync(new RunQuery { ParentRunId = failed.Run.Id }, CancellationToken.None)).Runs);
+        Assert.Equal(PipelineState.Failed, (await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None))!.State);
+        Assert.DoesNotContain(await emulator.JobsAsync(pipeline), j => j.State.IsActive());
+
+        var back = await controller.WaitAsync(await controller.ApplyAsync(Yaml($"{pipeline}-back-to-v2", pipeline, v3, Counter("v2"))));
+        Assert.True(back.Run.Status == RunStatus.Succeeded, await controller.LogsAsync(back.Run.Id));
+        var running = Assert.Single(await emulator.JobsAsync(pipeline), j => j.State.IsActive());
+        Assert.Equal($"{pipeline}-v2", running.Name);
+        var registered = await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None);
+        Assert.Equal(("v2", 3, PipelineState.Stable), (registered!.Version, registered.Revision, registered.State));
+    }
+
     private async Task<RunDetail> WaitForRollbackAsync(long failedRunId)
     {
         var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
