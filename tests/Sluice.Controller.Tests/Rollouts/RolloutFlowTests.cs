@@ -374,6 +374,13 @@ public sealed class RolloutFlowTests(EmulatorFixture emulator) : IAsyncLifetime
         await controller.WaitForRevisionAsync(failed.Run.Id, r => r.Status == RevisionStatus.Failed);
         Assert.Empty((await controller.Engine.ListRunsAsync(new RunQuery { ParentRunId = failed.Run.Id }, CancellationToken.None)).Runs);
         Assert.Equal(PipelineState.Failed, (await controller.Registry.GetPipelineAsync(pipeline, CancellationToken.None))!.State);
+        // The failing job ends on its own (its validation may have failed on its error message a moment before it exited).
+        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(30);
+        while ((await emulator.JobsAsync(pipeline)).Any(j => j.State.IsActive()) && TimeProvider.System.GetUtcNow() < deadline)
+        {
+            await Task.Delay(100);
+        }
+
         Assert.DoesNotContain(await emulator.JobsAsync(pipeline), j => j.State.IsActive());
 
         var back = await controller.WaitAsync(await controller.ApplyAsync(Yaml($"{pipeline}-back-to-v2", pipeline, v3, Counter("v2"))));
