@@ -208,6 +208,33 @@ public sealed class EventLedger
             },
             cancellationToken);
 
+    /// <summary>
+    /// Takes a received event for <paramref name="owner"/> until <paramref name="until"/> (unix ms), unless another
+    /// process holds it. False when the event is no longer received or someone else holds an unexpired claim.
+    /// </summary>
+    public Task<bool> TryClaimAsync(long id, string owner, long until, CancellationToken cancellationToken) =>
+        _database.WriteAsync(
+            async (connection, transaction) => await connection.ExecuteAsync(
+                transaction,
+                "UPDATE intake_events SET claimed_by = @owner, claimed_until = @until WHERE id = @id AND state = 'received' " +
+                "AND (claimed_by IS NULL OR claimed_by = @owner OR claimed_until < @now)",
+                cancellationToken,
+                ("owner", owner), ("until", until), ("id", id), ("now", _database.NowMs())) == 1,
+            cancellationToken);
+
+    /// <summary>
+    /// Received events nobody is handling: unclaimed and taken in before <paramref name="receivedBefore"/>, or claimed
+    /// by a process whose claim has expired. Oldest first.
+    /// </summary>
+    public Task<List<IntakeEvent>> ListAbandonedAsync(long receivedBefore, CancellationToken cancellationToken) =>
+        _database.ReadAsync(
+            connection => connection.QueryAsync(
+                null,
+                $"SELECT {EventColumns} FROM intake_events WHERE state = 'received' " +
+                "AND ((claimed_by IS NULL AND received_at < @before) OR claimed_until < @now) ORDER BY id",
+                MapEvent, cancellationToken, ("before", receivedBefore), ("now", _database.NowMs())),
+            cancellationToken);
+
     /// <summary>Events still in state received (after a crash: taken in, never handled), oldest first.</summary>
     public Task<List<IntakeEvent>> ListReceivedAsync(CancellationToken cancellationToken) =>
         _database.ReadAsync(

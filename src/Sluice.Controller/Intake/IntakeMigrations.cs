@@ -132,5 +132,18 @@ public sealed class IntakeMigrations : IMigrationSource
                 );
                 CREATE UNIQUE INDEX intake_dag_runs_logical_date ON intake_dag_runs (dag_id, logical_date);
                 """),
+
+        // Which process handles a received event, until when: with several replicas, one handles it, and the others
+        // take it over when that one died before finishing.
+        new Migration(
+            2,
+            Sqlite: """
+                ALTER TABLE intake_events ADD COLUMN claimed_by TEXT NULL;
+                ALTER TABLE intake_events ADD COLUMN claimed_until BIGINT NULL;
+                """,
+            Postgres: """
+                ALTER TABLE intake_events ADD COLUMN claimed_by TEXT NULL;
+                ALTER TABLE intake_events ADD COLUMN claimed_until BIGINT NULL;
+                """),
     ];
 }

@@ -42,6 +42,12 @@ public sealed class IntakeOptions
     /// <summary>The wait before the second attempt; it doubles for each further one.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long an event may stay received and unhandled before this process takes it over (its process died, on another
+    /// replica or before a restart of this one). Also how often this process looks for such events.
+    /// </summary>
+    public TimeSpan TakeOverAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Whether to watch the buckets (false for servers that only take pushed events, and for some tests).</summary>
     public bool Watch { get; set; } = true;
 
@@ -74,6 +80,11 @@ public sealed class IntakeOptions
         if (MaxAttempts < 1)
         {
             problems.Add($"The intake attempts must be at least 1 (got {MaxAttempts}).");
+        }
+
+        if (TakeOverAfter <= TimeSpan.Zero)
+        {
+            problems.Add($"The intake take-over time must be positive (got {TakeOverAfter}).");
         }
 
         if (RetryDelay < TimeSpan.Zero)

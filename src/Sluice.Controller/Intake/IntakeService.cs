@@ -18,6 +18,10 @@ public interface IIntakeListener
 public sealed class IntakeService : IAsyncDisposable
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+
+    // Longer than any retry delay, so that an event waiting for its next attempt stays this process's.
+    private static readonly TimeSpan ClaimDuration = MaxRetryDelay * 2;
+    private readonly string _owner = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
     private readonly EventLedger _ledger;
     private readonly IntakeProcessor _processor;
     private readonly IntakeOptions _options;
@@ -61,7 +65,9 @@ public sealed class IntakeService : IAsyncDisposable
                 return;
             }
 
-            _workers = _partitions.Select(p => Task.Run(() => WorkAsync(p.Reader, _stopping.Token), CancellationToken.None)).ToArray();
+            _workers = _partitions.Select(p => Task.Run(() => WorkAsync(p.Reader, _stopping.Token), CancellationToken.None))
+                .Append(Task.Run(() => TakeOverAsync(_stopping.Token), CancellationToken.None))
+                .ToArray();
         }
 
         List<IntakeEvent> pending;
@@ -171,6 +177,13 @@ public sealed class IntakeService : IAsyncDisposable
     {
         try
         {
+            // One process handles an event: another replica may hold it, or have finished it meanwhile.
+            var until = (_time.GetUtcNow() + ClaimDuration).ToUnixTimeMilliseconds();
+            if (!await _ledger.TryClaimAsync(intakeEvent.Id, _owner, until, cancellationToken))
+            {
+                return;
+            }
+
             var outcome = await _processor.ProcessAsync(intakeEvent, cancellationToken);
             if (outcome.IsRetry)
             {
@@ -190,6 +203,40 @@ public sealed class IntakeService : IAsyncDisposable
             // (the flows de-duplicate by key), so it goes back to the queue once the store answers.
             _logger.LogError(e, "Could not record the outcome of {Event}; it will be handled again", intakeEvent.Location);
             _ = RetryLaterAsync(intakeEvent.Id, MaxRetryDelay / 4, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Every <see cref="IntakeOptions.TakeOverAfter"/>, queues the received events nobody handles: taken in by a replica
+    /// that died before handling them, or whose handler's claim expired. Their handling claims them first.
+    /// </summary>
+    private async Task TakeOverAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.TakeOverAfter, _time, cancellationToken);
+                var before = (_time.GetUtcNow() - _options.TakeOverAfter).ToUnixTimeMilliseconds();
+                var abandoned = await _ledger.ListAbandonedAsync(before, cancellationToken);
+                if (abandoned.Count > 0)
+                {
+                    _logger.LogWarning("Taking over {Count} event(s) that were taken in but are not being handled", abandoned.Count);
+                }
+
+                foreach (var intakeEvent in abandoned)
+                {
+                    Enqueue(intakeEvent);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning(e, "Could not look for abandoned events; looking again in {Interval}", _options.TakeOverAfter);
+            }
         }
     }
 

@@ -156,6 +156,21 @@ internal sealed class IntakeHarness : IAsyncDisposable
     }
 
     /// <summary>Waits until <paramref name="count"/> events exist and none is left in state received.</summary>
+    /// <summary>Waits until <paramref name="count"/> events are dispatched; returns those.</summary>
+    public async Task<IntakeEvent[]> WaitUntilDispatchedAsync(int count, TimeSpan timeout)
+    {
+        IntakeEvent[] dispatched = [];
+        await WaitUntilAsync(
+            async () =>
+            {
+                dispatched = (await EventsAsync()).Where(e => e.State == IntakeEventState.Dispatched).ToArray();
+                return dispatched.Length >= count;
+            },
+            timeout,
+            $"{count} events are dispatched (have {dispatched.Length})");
+        return dispatched;
+    }
+
     public async Task<IntakeEvent[]> WaitForSettledAsync(int count, TimeSpan? timeout = null)
     {
         IntakeEvent[] events = [];
