@@ -223,6 +223,24 @@ public sealed class EventLedger
             cancellationToken);
 
     /// <summary>
+    /// On SQLite, which serves one process, every claim left in the ledger is the previous process's: drop them at
+    /// start-up so that its unfinished events are handled at once rather than when the claims run out.
+    /// </summary>
+    public async Task ReleaseClaimsOfEarlierProcessesAsync(CancellationToken cancellationToken)
+    {
+        if (_database.Dialect != StoreDialect.Sqlite)
+        {
+            return;
+        }
+
+        await _database.WriteAsync(
+            (connection, transaction) => connection.ExecuteAsync(
+                transaction, "UPDATE intake_events SET claimed_by = NULL, claimed_until = NULL WHERE state = 'received' AND claimed_by IS NOT NULL",
+                cancellationToken),
+            cancellationToken);
+    }
+
+    /// <summary>
     /// Received events nobody is handling: unclaimed and taken in before <paramref name="receivedBefore"/>, or claimed
     /// by a process whose claim has expired. Oldest first.
     /// </summary>

@@ -76,6 +76,7 @@ public sealed class IntakeService : IAsyncDisposable
         {
             try
             {
+                await _ledger.ReleaseClaimsOfEarlierProcessesAsync(cancellationToken);
                 pending = await _ledger.ListReceivedAsync(cancellationToken);
                 break;
             }

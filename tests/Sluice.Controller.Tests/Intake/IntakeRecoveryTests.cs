@@ -29,6 +29,8 @@ public sealed class IntakeRecoveryTests
             Assert.True(created);
             if (i % 2 == 0)
             {
+                // It had claimed these when it died: the claim must not hold them back after the restart.
+                Assert.True(await ledger.TryClaimAsync(intakeEvent.Id, "previous-process", TimeProvider.System.GetUtcNow().AddMinutes(5).ToUnixTimeMilliseconds(), CancellationToken.None));
                 earlierRuns[intakeEvent.IdempotencyKey] = await harness.Flows.StartAsync(
                     (Sluice.Manifests.RolloutManifest)Sluice.Manifests.ManifestReader.Read(Manifests.Rollout($"r{i}"), "x").Manifests[0],
                     intakeEvent.IdempotencyKey, intakeEvent.Location, CancellationToken.None);
