@@ -45,7 +45,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.GotoAsync("/ui/login");
         await page.FillAsync("#token", token);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => url.EndsWith("/ui", StringComparison.Ordinal));
+        // Wait for the overview's heading rather than the page's load event: the load event is what timed out, twice,
+        // on a 2-core machine under full load, with the page already there.
+        await page.WaitForURLAsync(url => url.EndsWith("/ui", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        await page.Locator("h1").First.WaitForAsync();
         return page;
     }
 
