@@ -59,12 +59,6 @@ internal sealed class RunStore
         return new LeaseTouch(reader.GetNullableInt64(0), reader.GetNullableString(1));
     }
 
-    public async Task<RunStart> InsertRunAsync(RunRequest request, IReadOnlyList<StepRow> steps, RetryPolicy defaultRetry, CancellationToken ct)
-    {
-        var now = db.NowMs();
-        return await db.WriteAsync((c, t) => InsertRunAsync(c, t, request, steps, now, ct), ct);
-    }
-
     /// <summary>Inserts several runs in one transaction, in order; a request whose idempotency key exists gets that run.</summary>
     public async Task<List<RunStart>> InsertRunsAsync(IReadOnlyList<(RunRequest Request, IReadOnlyList<StepRow> Steps)> runs, CancellationToken ct)
     {

@@ -110,18 +110,8 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>Stores a new run (queued) and wakes the loop; with an idempotency key seen before, returns that run.</summary>
-    public async Task<RunStart> StartRunAsync(RunRequest request, CancellationToken cancellationToken)
-    {
-        var steps = Validate(request);
-        await EnsureStoreReadyAsync(cancellationToken);
-        var start = await store.InsertRunAsync(request, steps, Options.DefaultRetry, cancellationToken);
-        if (start.Created)
-        {
-            Wake();
-        }
-
-        return start;
-    }
+    public async Task<RunStart> StartRunAsync(RunRequest request, CancellationToken cancellationToken) =>
+        (await StartRunsAsync([request], cancellationToken))[0];
 
     /// <summary>
     /// Stores several runs (queued) in one transaction and wakes the loop once: for callers that start many runs at the
